@@ -1,0 +1,54 @@
+# Pasar KUBE: `make run` and `make test` set up everything they need on a machine with Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := marketplace
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint typecheck e2e install install-dev translations db-upgrade demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+db-upgrade: install
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+
+demo: db-upgrade
+	$(BIN)/flask demo load --if-empty
+
+run: demo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check marketplace tests bench
+	$(BIN)/ruff format --check marketplace tests bench
+	$(BIN)/mypy
+
+e2e: install-dev
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d marketplace/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

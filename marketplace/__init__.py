@@ -1,0 +1,86 @@
+"""Pasar KUBE: a marketplace for the products of KUBE groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app. Config: defaults < MARKETPLACE_* variables < test_config."""
+    from marketplace.config import check_production, load_config
+
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    check_production(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_web(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace import models  # noqa: F401 - every table must be known to SQLAlchemy and Alembic
+    from marketplace.extensions import babel, csrf, db, login_manager, migrate
+    from marketplace.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        from marketplace.auth.services import load_user
+
+        return load_user(db.session, user_id)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.admin import bp as admin_bp
+    from marketplace.api import bp as api_bp
+    from marketplace.auth import bp as auth_bp
+    from marketplace.catalog import bp as catalog_bp
+    from marketplace.extensions import csrf
+    from marketplace.facilitator import bp as facilitator_bp
+    from marketplace.shop import bp as shop_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(facilitator_bp)
+    app.register_blueprint(admin_bp)
+    # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_web(app: Flask) -> None:
+    from marketplace import web
+
+    web.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register
+
+    register(app)

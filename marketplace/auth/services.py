@@ -1,0 +1,232 @@
+"""Accounts: sign-up, sign-in checks, profiles, API tokens and role changes. No flask here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from marketplace import regions
+from marketplace.auth.models import ApiToken, OrderTakerProfile, User
+from marketplace.common import (
+    N_,
+    ConflictError,
+    NotFoundError,
+    Page,
+    PermissionDenied,
+    ValidationError,
+    clean_text,
+    utcnow,
+)
+
+MIN_PASSWORD_LENGTH = 8
+# A real hash to compare against when the e-mail is unknown, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def normalize_email(value: str, *, field: str = "email") -> str:
+    """Lower-cased, syntax-checked address (no DNS look-up)."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except (EmailNotValidError, AttributeError):
+        raise ValidationError(N_("Enter a valid e-mail address."), field=field) from None
+
+
+def _check_password(password: str, field: str = "password") -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            N_("The password needs at least %(n)d characters."), field=field, n=MIN_PASSWORD_LENGTH
+        )
+    if len(password) > 200:
+        raise ValidationError(N_("Must be at most %(max)d characters."), field=field, max=200)
+    return password
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def register_user(
+    session: Session, *, email: str, password: str, name: str, phone: str | None = None
+) -> User:
+    """Create a buyer account. Raises ValidationError or ConflictError (e-mail taken)."""
+    address = normalize_email(email)
+    display = clean_text(name, field="name", max_length=120)
+    _check_password(password)
+    if user_by_email(session, address) is not None:
+        raise ConflictError(N_("An account with this e-mail already exists."), field="email")
+    user = User(
+        email=address,
+        name=display,
+        phone=clean_text(phone, field="phone", max_length=30, required=False) or None,
+        password_hash=generate_password_hash(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user whose e-mail and password match, or None. Disabled accounts never match."""
+    user = user_by_email(session, email or "")
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or user.is_disabled:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def load_user(session: Session, user_id: str) -> User | None:
+    """Resolve a Flask-Login id "<id>.<auth_version>"; stale versions are rejected."""
+    raw_id, _, version = user_id.partition(".")
+    if not raw_id.isdigit() or not version.isdigit():
+        return None
+    user = session.get(User, int(raw_id))
+    if user is None or user.auth_version != int(version):
+        return None
+    return user
+
+
+@dataclass
+class ProfileInput:
+    name: str
+    phone: str | None = None
+    locale: str | None = None
+
+
+def update_profile(session: Session, user: User, data: ProfileInput) -> User:
+    user.name = clean_text(data.name, field="name", max_length=120)
+    user.phone = clean_text(data.phone, field="phone", max_length=30, required=False) or None
+    if data.locale not in (None, "", "id", "en"):
+        raise ValidationError(N_("Unknown language."), field="locale")
+    user.locale = data.locale or None
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change a password; every other session and API token stops working."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationError(N_("The current password is wrong."), field="current_password")
+    user.password_hash = generate_password_hash(_check_password(new, field="new_password"))
+    user.auth_version += 1
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
+        token.revoked = True
+    session.flush()
+
+
+@dataclass
+class OrderTakerInput:
+    company_name: str
+    business_field: str = ""
+    npwp: str | None = None
+    address: str = ""
+    province_code: str | None = None
+    website: str | None = None
+
+
+def save_order_taker_profile(session: Session, user: User, data: OrderTakerInput) -> OrderTakerProfile:
+    """Create or update the user's company profile; having one makes the user an order taker."""
+    profile = user.order_taker_profile or OrderTakerProfile(user=user)
+    profile.company_name = clean_text(data.company_name, field="company_name", max_length=160)
+    profile.business_field = clean_text(
+        data.business_field, field="business_field", max_length=160, required=False
+    )
+    npwp = clean_text(data.npwp, field="npwp", max_length=25, required=False)
+    digits = "".join(ch for ch in npwp if ch.isdigit())
+    if npwp and len(digits) not in (15, 16):
+        raise ValidationError(N_("An NPWP has 15 or 16 digits."), field="npwp")
+    profile.npwp = npwp or None
+    profile.address = clean_text(data.address, field="address", max_length=500, required=False)
+    if data.province_code and (regions.region(data.province_code) is None or len(data.province_code) != 2):
+        raise ValidationError(N_("Choose a province from the list."), field="province_code")
+    profile.province_code = data.province_code or None
+    profile.website = clean_text(data.website, field="website", max_length=200, required=False) or None
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_api_token(session: Session, user: User, *, days: int = 30) -> tuple[str, ApiToken]:
+    """A new bearer token; the raw value is returned once and only its hash is stored."""
+    raw = "pk_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, token_hash=_hash_token(raw), expires_at=utcnow() + timedelta(days=days))
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def user_for_token(session: Session, raw: str, *, now: datetime | None = None) -> User | None:
+    """The active user behind a bearer token, or None when unknown, expired or revoked."""
+    if not raw:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    moment = now or utcnow()
+    if token is None or token.revoked or token.expires_at <= moment or token.user.is_disabled:
+        return None
+    token.last_used_at = moment
+    return token.user
+
+
+# --- Operators --------------------------------------------------------------------------------------
+
+
+def _require_operator(actor: User) -> None:
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+
+
+def list_users(session: Session, actor: User, *, q: str = "", page: int = 1, per_page: int = 50) -> Page[User]:
+    _require_operator(actor)
+    stmt = select(User)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(
+        stmt.options(selectinload(User.memberships), selectinload(User.order_taker_profile))
+        .order_by(User.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), total, page, per_page)
+
+
+def set_user_roles(
+    session: Session,
+    actor: User,
+    user_id: int,
+    *,
+    is_operator: bool,
+    is_facilitator: bool,
+    is_disabled: bool,
+) -> User:
+    """An operator grants or removes platform roles, or disables an account."""
+    _require_operator(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(N_("User not found."))
+    if user.id == actor.id and (not is_operator or is_disabled):
+        raise ValidationError(N_("You cannot remove your own operator role or disable yourself."))
+    if is_disabled and not user.is_disabled:
+        user.auth_version += 1  # signs the account out everywhere
+    user.is_operator = is_operator
+    user.is_facilitator = is_facilitator
+    user.is_disabled = is_disabled
+    session.flush()
+    return user

@@ -1,0 +1,74 @@
+"""Who may do what to a KUBE. Checked in the services, shown (not enforced) in templates.
+
+- Officers (ketua, sekretaris, bendahara) manage their own KUBE's shop: profile, photo, members, bank account.
+- Every member (anggota too) lists and edits the KUBE's products and stock.
+- A facilitator acts only on assigned KUBEs: reviews (verifies the KUBE, approves products), helps manage.
+- An operator acts on all KUBEs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.auth.models import User
+from marketplace.catalog.models import OFFICER_ROLES, FacilitatorAssignment, Kube, KubeMember
+from marketplace.common import N_, NotFoundError, PermissionDenied
+
+
+class Action(StrEnum):
+    VIEW_PRIVATE = "view_private"  # see a non-public KUBE and its drafts
+    EDIT_PRODUCTS = "edit_products"
+    MANAGE_SHOP = "manage_shop"
+    VIEW_BANK = "view_bank"
+    EDIT_BANK = "edit_bank"
+    REVIEW = "review"  # verify the KUBE, approve products, suspend
+
+
+def member_role(session: Session, user: User | None, kube_id: int) -> KubeMember | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return session.scalar(
+        select(KubeMember).where(KubeMember.kube_id == kube_id, KubeMember.user_id == user.id)
+    )
+
+
+def is_assigned_facilitator(session: Session, user: User | None, kube_id: int) -> bool:
+    if user is None or not user.is_authenticated or not user.is_facilitator:
+        return False
+    found = session.scalar(
+        select(FacilitatorAssignment.id).where(
+            FacilitatorAssignment.kube_id == kube_id, FacilitatorAssignment.facilitator_id == user.id
+        )
+    )
+    return found is not None
+
+
+def allowed_actions(session: Session, user: User | None, kube: Kube) -> frozenset[Action]:
+    """Everything `user` may do to `kube` (two small queries at most)."""
+    if user is None or not user.is_authenticated or user.is_disabled:
+        return frozenset()
+    if user.is_operator:
+        return frozenset(Action)
+    actions: set[Action] = set()
+    if is_assigned_facilitator(session, user, kube.id):
+        actions |= {Action.VIEW_PRIVATE, Action.EDIT_PRODUCTS, Action.MANAGE_SHOP, Action.VIEW_BANK,
+                    Action.REVIEW}
+    membership = member_role(session, user, kube.id)
+    if membership is not None:
+        actions |= {Action.VIEW_PRIVATE, Action.EDIT_PRODUCTS}
+        if membership.role in OFFICER_ROLES:
+            actions |= {Action.MANAGE_SHOP, Action.VIEW_BANK, Action.EDIT_BANK}
+    return frozenset(actions)
+
+
+def require(session: Session, user: User | None, kube: Kube, action: Action) -> None:
+    """Raise unless `user` may do `action` to `kube`. Outsiders to a non-public KUBE get 404."""
+    actions = allowed_actions(session, user, kube)
+    if action in actions:
+        return
+    if not kube.is_public and Action.VIEW_PRIVATE not in actions:
+        raise NotFoundError(N_("KUBE not found."))
+    raise PermissionDenied(N_("You are not allowed to do this for this KUBE."))

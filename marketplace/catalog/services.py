@@ -1,0 +1,825 @@
+"""The catalogue's rules: KUBEs, members, categories, products and photos. No flask here.
+
+Every function that changes data takes the acting user and checks it (see permissions.py), validates
+plain values, flushes and never commits: the view or command commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from marketplace import media, regions
+from marketplace.auth.models import User
+from marketplace.catalog.models import (
+    OFFICER_ROLES,
+    PUBLIC_KUBE_STATUSES,
+    BusinessKind,
+    Category,
+    FacilitatorAssignment,
+    Kube,
+    KubeMember,
+    KubeStatus,
+    MemberRole,
+    Product,
+    ProductPhoto,
+    ProductStatus,
+    Unit,
+)
+from marketplace.catalog.permissions import Action, allowed_actions, require
+from marketplace.common import (
+    N_,
+    ConflictError,
+    NotFoundError,
+    Page,
+    PermissionDenied,
+    ValidationError,
+    clean_int,
+    clean_text,
+    slugify,
+    utcnow,
+)
+
+MAX_MEMBERS = 20  # a KUBE is 5-20 households (Permensos 2/2019; shared/domain/KUBE.md)
+MAX_PHOTOS = 6
+MAX_PRICE = 1_000_000_000  # Rp1 milyar per unit is far above anything a KUBE sells
+MAX_STOCK = 10_000_000
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    media_root: str
+    max_bytes: int
+    max_pixels: int
+
+
+def _page_args(page: int, per_page: int, max_per_page: int = 100) -> tuple[int, int]:
+    return max(1, page), min(max(1, per_page), max_per_page)
+
+
+def _paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return items, total
+
+
+# --- Categories -------------------------------------------------------------------------------------
+
+
+def category_tree(session: Session) -> list[Category]:
+    """Top-level categories with their children loaded (two queries)."""
+    return list(
+        session.scalars(
+            select(Category)
+            .where(Category.parent_id.is_(None))
+            .options(selectinload(Category.children))
+            .order_by(Category.position, Category.id)
+        )
+    )
+
+
+def category_by_slug(session: Session, slug: str) -> Category | None:
+    return session.scalar(select(Category).where(Category.slug == slug))
+
+
+def _category_ids(session: Session, category: Category) -> list[int]:
+    ids = [category.id]
+    ids += list(session.scalars(select(Category.id).where(Category.parent_id == category.id)))
+    return ids
+
+
+def save_category(
+    session: Session,
+    actor: User,
+    *,
+    name_id: str,
+    name_en: str,
+    parent_id: int | None = None,
+    icon: str = "",
+    position: int = 0,
+    category_id: int | None = None,
+) -> Category:
+    """An operator creates or renames a category (two levels at most)."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    category = session.get(Category, category_id) if category_id else Category()
+    if category is None:
+        raise NotFoundError(N_("Category not found."))
+    category.name_id = clean_text(name_id, field="name_id", max_length=80)
+    category.name_en = clean_text(name_en, field="name_en", max_length=80)
+    category.icon = clean_text(icon, field="icon", max_length=8, required=False)
+    category.position = clean_int(position, field="position", minimum=0, maximum=10_000)
+    if parent_id:
+        parent = session.get(Category, parent_id)
+        if parent is None or parent.parent_id is not None or parent.id == category.id:
+            raise ValidationError(N_("Choose a top-level category as parent."), field="parent_id")
+        if category.id and category.children:
+            raise ValidationError(N_("A category with sub-categories must stay top-level."),
+                                  field="parent_id")
+        category.parent = parent
+    else:
+        category.parent = None
+    if category.id is None:
+        base = slugify(category.name_en or category.name_id, 70)
+        category.slug = _unique_slug(session, base, lambda s: select(Category.id).where(Category.slug == s))
+        session.add(category)
+    session.flush()
+    return category
+
+
+def delete_category(session: Session, actor: User, category_id: int) -> None:
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFoundError(N_("Category not found."))
+    in_use = session.scalar(select(func.count(Product.id)).where(Product.category_id == category.id))
+    if in_use or category.children:
+        raise ConflictError(N_("This category still has products or sub-categories."))
+    session.delete(category)
+    session.flush()
+
+
+def _unique_slug(session: Session, base: str, exists: Any) -> str:
+    slug, n = base, 2
+    while session.scalar(exists(slug)) is not None:
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+# --- KUBEs ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KubeCard:
+    kube: Kube
+    product_count: int
+
+
+def public_kubes(
+    session: Session,
+    *,
+    province: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 24,
+) -> Page[KubeCard]:
+    """The KUBE directory: verified and active KUBEs, filterable, with published-product counts."""
+    page, per_page = _page_args(page, per_page)
+    stmt = select(Kube).where(Kube.status.in_(PUBLIC_KUBE_STATUSES))
+    if province:
+        stmt = stmt.where(Kube.province_code == province)
+    if kind:
+        if kind not in {k.value for k in BusinessKind}:
+            raise ValidationError(N_("Unknown business kind."), field="kind")
+        stmt = stmt.where(Kube.business_kind == BusinessKind(kind))
+    if q:
+        stmt = stmt.where(func.lower(Kube.name).contains(q.strip().lower(), autoescape=True))
+    kubes, total = _paginate(session, stmt.order_by(Kube.name, Kube.id), page, per_page)
+    counts = _published_counts(session, [k.id for k in kubes])
+    return Page([KubeCard(k, counts.get(k.id, 0)) for k in kubes], total, page, per_page)
+
+
+def _published_counts(session: Session, kube_ids: list[int]) -> dict[int, int]:
+    if not kube_ids:
+        return {}
+    rows = session.execute(
+        select(Product.kube_id, func.count(Product.id))
+        .where(Product.kube_id.in_(kube_ids), Product.status == ProductStatus.PUBLISHED)
+        .group_by(Product.kube_id)
+    )
+    return {kube_id: count for kube_id, count in rows}
+
+
+def provinces_with_kubes(session: Session) -> list[regions.Region]:
+    """Provinces that have at least one public KUBE (for the directory filter)."""
+    codes = session.scalars(
+        select(Kube.province_code).where(Kube.status.in_(PUBLIC_KUBE_STATUSES)).distinct()
+    )
+    found = [regions.region(c) for c in codes]
+    return sorted((r for r in found if r), key=lambda r: r.name)
+
+
+def kube_by_slug(session: Session, slug: str, viewer: User | None = None) -> Kube:
+    """A KUBE page: public KUBEs for everyone, others only for its members, facilitators and operators."""
+    kube = session.scalar(
+        select(Kube).where(Kube.slug == slug).options(selectinload(Kube.members).joinedload(KubeMember.user))
+    )
+    if kube is None:
+        raise NotFoundError(N_("KUBE not found."))
+    if not kube.is_public and Action.VIEW_PRIVATE not in allowed_actions(session, viewer, kube):
+        raise NotFoundError(N_("KUBE not found."))
+    return kube
+
+
+def get_kube(session: Session, kube_id: int) -> Kube:
+    kube = session.get(Kube, kube_id)
+    if kube is None:
+        raise NotFoundError(N_("KUBE not found."))
+    return kube
+
+
+@dataclass
+class KubeInput:
+    name: str
+    village_code: str
+    business_kind: str
+    address: str = ""
+    founded_on: date | None = None
+    story: str = ""
+    phone: str | None = None
+
+
+def _apply_kube_input(kube: Kube, data: KubeInput) -> None:
+    kube.name = clean_text(data.name, field="name", max_length=120)
+    path = regions.resolve_village(data.village_code)
+    kube.province_code, kube.regency_code = path.province_code, path.regency_code
+    kube.district_code, kube.village_code = path.district_code, path.village_code
+    if data.business_kind not in {k.value for k in BusinessKind}:
+        raise ValidationError(N_("Choose a business kind."), field="business_kind")
+    kube.business_kind = BusinessKind(data.business_kind)
+    kube.address = clean_text(data.address, field="address", max_length=255, required=False)
+    if data.founded_on is not None and data.founded_on > date.today():
+        raise ValidationError(N_("The founding date cannot be in the future."), field="founded_on")
+    kube.founded_on = data.founded_on
+    kube.story = clean_text(data.story, field="story", max_length=5000, required=False)
+    kube.phone = clean_text(data.phone, field="phone", max_length=30, required=False) or None
+
+
+def create_kube(session: Session, actor: User, data: KubeInput) -> Kube:
+    """A facilitator (who is then assigned to it) or an operator registers a new KUBE as a draft."""
+    if not (actor.is_facilitator or actor.is_operator):
+        raise PermissionDenied(N_("Only facilitators and operators can register a KUBE."))
+    kube = Kube(status=KubeStatus.DRAFT)
+    _apply_kube_input(kube, data)
+    kube.slug = _unique_slug(session, slugify(kube.name, 120), lambda s: select(Kube.id).where(Kube.slug == s))
+    session.add(kube)
+    if actor.is_facilitator:
+        session.add(FacilitatorAssignment(kube=kube, facilitator_id=actor.id))
+    session.flush()
+    return kube
+
+
+def update_kube(session: Session, actor: User, kube_id: int, data: KubeInput) -> Kube:
+    """Officers, the facilitator or an operator edit the KUBE's profile (the slug stays stable)."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.MANAGE_SHOP)
+    _apply_kube_input(kube, data)
+    session.flush()
+    return kube
+
+
+def set_kube_photo(session: Session, actor: User, kube_id: int, data: bytes, limits: ImageLimits) -> Kube:
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.MANAGE_SHOP)
+    stored = media.store_image(
+        data, limits.media_root, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels, field="photo"
+    )
+    kube.photo_key = stored.key
+    session.flush()
+    return kube
+
+
+def update_bank_account(
+    session: Session, actor: User, kube_id: int, *, bank_name: str, account_number: str, account_holder: str
+) -> Kube:
+    """The group's payout account (its own account, as UEP aid is paid into it)."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.EDIT_BANK)
+    kube.bank_name = clean_text(bank_name, field="bank_name", max_length=60)
+    number = clean_text(account_number, field="account_number", max_length=34).replace(" ", "").replace("-", "")
+    if not number.isdigit() or not 6 <= len(number) <= 20:
+        raise ValidationError(N_("An account number has 6 to 20 digits."), field="account_number")
+    kube.bank_account_number = number
+    kube.bank_account_holder = clean_text(account_holder, field="account_holder", max_length=120)
+    session.flush()
+    return kube
+
+
+def _transition_kube(kube: Kube, allowed_from: tuple[KubeStatus, ...], to: KubeStatus) -> None:
+    if kube.status not in allowed_from:
+        raise ConflictError(
+            N_("A KUBE in status '%(status)s' cannot become '%(to)s'."), status=kube.status.value, to=to.value
+        )
+    kube.status = to
+
+
+def verify_kube(session: Session, actor: User, kube_id: int) -> Kube:
+    """The assigned facilitator (or an operator) verifies a draft KUBE; it then becomes public."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.REVIEW)
+    has_ketua = session.scalar(
+        select(KubeMember.id).where(KubeMember.kube_id == kube.id, KubeMember.role == MemberRole.KETUA)
+    )
+    if has_ketua is None:
+        raise ValidationError(N_("Add the KUBE's ketua as a member before verifying it."))
+    _transition_kube(kube, (KubeStatus.DRAFT,), KubeStatus.VERIFIED)
+    kube.verified_at = utcnow()
+    kube.verified_by_id = actor.id
+    session.flush()
+    return kube
+
+
+def activate_kube(session: Session, actor: User, kube_id: int) -> Kube:
+    """Officers open a verified KUBE's shop; reviewers lift a suspension the same way."""
+    kube = get_kube(session, kube_id)
+    if kube.status == KubeStatus.SUSPENDED:
+        require(session, actor, kube, Action.REVIEW)
+    else:
+        require(session, actor, kube, Action.MANAGE_SHOP)
+    _transition_kube(kube, (KubeStatus.VERIFIED, KubeStatus.SUSPENDED), KubeStatus.ACTIVE)
+    session.flush()
+    return kube
+
+
+def suspend_kube(session: Session, actor: User, kube_id: int) -> Kube:
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.REVIEW)
+    _transition_kube(kube, (KubeStatus.VERIFIED, KubeStatus.ACTIVE), KubeStatus.SUSPENDED)
+    session.flush()
+    return kube
+
+
+def add_member(session: Session, actor: User, kube_id: int, *, email: str, role: str) -> KubeMember:
+    """Add a signed-up user to the KUBE with a role; one ketua, sekretaris and bendahara each."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.MANAGE_SHOP)
+    member_role = _parse_role(role)
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        raise NotFoundError(
+            N_("No account uses this e-mail. Ask the member to sign up first."), field="email"
+        )
+    members = session.scalars(select(KubeMember).where(KubeMember.kube_id == kube.id)).all()
+    if any(m.user_id == user.id for m in members):
+        raise ConflictError(N_("This person is already a member."), field="email")
+    if len(members) >= MAX_MEMBERS:
+        raise ConflictError(N_("A KUBE has at most %(n)d members."), field="email", n=MAX_MEMBERS)
+    _check_officer_free(members, member_role, exclude_id=None)
+    member = KubeMember(kube_id=kube.id, user_id=user.id, role=member_role)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def change_member_role(session: Session, actor: User, member_id: int, role: str) -> KubeMember:
+    member = session.get(KubeMember, member_id)
+    if member is None:
+        raise NotFoundError(N_("Member not found."))
+    require(session, actor, member.kube, Action.MANAGE_SHOP)
+    new_role = _parse_role(role)
+    others = session.scalars(select(KubeMember).where(KubeMember.kube_id == member.kube_id)).all()
+    _check_officer_free(others, new_role, exclude_id=member.id)
+    member.role = new_role
+    session.flush()
+    return member
+
+
+def remove_member(session: Session, actor: User, member_id: int) -> None:
+    member = session.get(KubeMember, member_id)
+    if member is None:
+        raise NotFoundError(N_("Member not found."))
+    require(session, actor, member.kube, Action.MANAGE_SHOP)
+    if member.role == MemberRole.KETUA and not (actor.is_operator or actor.is_facilitator):
+        raise ValidationError(N_("Choose a new ketua before removing this one."))
+    session.delete(member)
+    session.flush()
+
+
+def _parse_role(role: str) -> MemberRole:
+    if role not in {r.value for r in MemberRole}:
+        raise ValidationError(N_("Choose a role."), field="role")
+    return MemberRole(role)
+
+
+def _check_officer_free(members: Any, role: MemberRole, exclude_id: int | None) -> None:
+    if role not in OFFICER_ROLES:
+        return
+    if any(m.role == role and m.id != exclude_id for m in members):
+        raise ConflictError(N_("This KUBE already has a %(role)s."), field="role", role=role.value)
+
+
+def assign_facilitator(session: Session, actor: User, kube_id: int, facilitator_id: int) -> None:
+    """An operator assigns a facilitator to a KUBE."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    kube = get_kube(session, kube_id)
+    facilitator = session.get(User, facilitator_id)
+    if facilitator is None or not facilitator.is_facilitator:
+        raise ValidationError(N_("Choose a user with the facilitator role."), field="facilitator_id")
+    exists = session.scalar(
+        select(FacilitatorAssignment.id).where(
+            FacilitatorAssignment.kube_id == kube.id, FacilitatorAssignment.facilitator_id == facilitator.id
+        )
+    )
+    if exists is None:
+        session.add(FacilitatorAssignment(kube_id=kube.id, facilitator_id=facilitator.id))
+        session.flush()
+
+
+def unassign_facilitator(session: Session, actor: User, kube_id: int, facilitator_id: int) -> None:
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    assignment = session.scalar(
+        select(FacilitatorAssignment).where(
+            FacilitatorAssignment.kube_id == kube_id, FacilitatorAssignment.facilitator_id == facilitator_id
+        )
+    )
+    if assignment is not None:
+        session.delete(assignment)
+        session.flush()
+
+
+def kubes_of_member(session: Session, user: User) -> list[KubeMember]:
+    """The user's memberships with their KUBEs (for "my KUBE")."""
+    return list(
+        session.scalars(
+            select(KubeMember)
+            .where(KubeMember.user_id == user.id)
+            .options(joinedload(KubeMember.kube))
+            .order_by(KubeMember.id)
+        )
+    )
+
+
+def kubes_of_facilitator(session: Session, user: User) -> list[Kube]:
+    """The KUBEs assigned to a facilitator (all KUBEs for an operator)."""
+    stmt = select(Kube).order_by(Kube.name)
+    if not user.is_operator:
+        stmt = stmt.join(FacilitatorAssignment).where(FacilitatorAssignment.facilitator_id == user.id)
+    return list(session.scalars(stmt))
+
+
+# --- Products ---------------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = {
+    "name", "description", "category_id", "category", "unit", "price", "stock", "min_order_qty",
+    "weight_grams",
+}
+# Changing what a buyer reads sends a published product back to review; price and stock do not.
+CONTENT_FIELDS = {"name", "description", "category_id", "unit"}
+
+
+def _clean_product_fields(session: Session, fields: Mapping[str, object]) -> dict[str, Any]:
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ValidationError(N_("Unknown field '%(name)s'."), field=name, name=name)
+    out: dict[str, Any] = {}
+    if "name" in fields:
+        out["name"] = clean_text(fields["name"], field="name", max_length=120)
+    if "description" in fields:
+        out["description"] = clean_text(fields["description"], field="description", max_length=5000,
+                                        required=False)
+    if "category" in fields or "category_id" in fields:
+        category: Category | None = None
+        if "category_id" in fields:
+            raw = fields["category_id"]
+            cid = clean_int(raw, field="category_id", minimum=1, maximum=2**31 - 1) if raw not in (None, "") \
+                else None
+            category = session.get(Category, cid) if cid else None
+            field = "category_id"
+        else:
+            category = category_by_slug(session, str(fields["category"] or ""))
+            field = "category"
+        if category is None:
+            raise ValidationError(N_("Choose a category."), field=field)
+        out["category_id"] = category.id
+    if "unit" in fields:
+        if fields["unit"] not in {u.value for u in Unit}:
+            raise ValidationError(N_("Choose a unit."), field="unit")
+        out["unit"] = Unit(str(fields["unit"]))
+    if "price" in fields:
+        out["price"] = clean_int(fields["price"], field="price", minimum=0, maximum=MAX_PRICE)
+    if "stock" in fields:
+        out["stock"] = clean_int(fields["stock"], field="stock", minimum=0, maximum=MAX_STOCK)
+    if "min_order_qty" in fields:
+        out["min_order_qty"] = clean_int(fields["min_order_qty"], field="min_order_qty", minimum=1,
+                                         maximum=MAX_STOCK)
+    if "weight_grams" in fields:
+        out["weight_grams"] = clean_int(fields["weight_grams"], field="weight_grams", minimum=0,
+                                        maximum=1_000_000)
+    return out
+
+
+def create_product(
+    session: Session, actor: User, kube_id: int, fields: Mapping[str, object], *, submit: bool = False
+) -> Product:
+    """A member adds a product to their KUBE as a draft (or straight to review with submit=True)."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.EDIT_PRODUCTS)
+    if kube.status == KubeStatus.SUSPENDED:
+        raise ConflictError(N_("This KUBE is suspended; its products cannot be changed."))
+    missing = [f for f in ("name", "unit", "price") if f not in fields]
+    if "category" not in fields and "category_id" not in fields:
+        missing.append("category_id")
+    if missing:
+        raise ValidationError(N_("This field is required."), field=missing[0])
+    values = _clean_product_fields(session, fields)
+    product = Product(kube_id=kube.id, status=ProductStatus.DRAFT, created_by_id=actor.id,
+                      stock=0, min_order_qty=1, weight_grams=0, description="")
+    for key, value in values.items():
+        setattr(product, key, value)
+    product.slug = _unique_slug(
+        session,
+        slugify(product.name, 120),
+        lambda s: select(Product.id).where(Product.kube_id == kube.id, Product.slug == s),
+    )
+    session.add(product)
+    session.flush()
+    if submit:
+        submit_product(session, actor, product.id)
+    return product
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFoundError(N_("Product not found."))
+    return product
+
+
+def _editable_product(session: Session, actor: User, product_id: int) -> tuple[Product, frozenset[Action]]:
+    product = get_product(session, product_id)
+    actions = allowed_actions(session, actor, product.kube)
+    if Action.EDIT_PRODUCTS not in actions:
+        if not product.is_public and Action.VIEW_PRIVATE not in actions:
+            raise NotFoundError(N_("Product not found."))
+        raise PermissionDenied(N_("You are not allowed to do this for this KUBE."))
+    if product.kube.status == KubeStatus.SUSPENDED and not actor.is_operator:
+        raise ConflictError(N_("This KUBE is suspended; its products cannot be changed."))
+    return product, actions
+
+
+def update_product(session: Session, actor: User, product_id: int, fields: Mapping[str, object]) -> Product:
+    """Edit a product. Content changes to a published product send it back to review."""
+    product, actions = _editable_product(session, actor, product_id)
+    if product.status == ProductStatus.ARCHIVED:
+        raise ConflictError(N_("Restore the product before editing it."))
+    values = _clean_product_fields(session, fields)
+    content_changed = any(
+        key in CONTENT_FIELDS and getattr(product, key) != value for key, value in values.items()
+    )
+    for key, value in values.items():
+        setattr(product, key, value)
+    if content_changed and product.status == ProductStatus.PUBLISHED and Action.REVIEW not in actions:
+        product.status = ProductStatus.PENDING_REVIEW
+        product.submitted_at = utcnow()
+    session.flush()
+    return product
+
+
+def set_stock(session: Session, actor: User, product_id: int, stock: object) -> Product:
+    return update_product(session, actor, product_id, {"stock": stock})
+
+
+def submit_product(session: Session, actor: User, product_id: int) -> Product:
+    """draft -> pending_review: ask the facilitator to approve it."""
+    product, _ = _editable_product(session, actor, product_id)
+    if product.status != ProductStatus.DRAFT:
+        raise ConflictError(N_("Only a draft can be sent for review."))
+    if product.price <= 0:
+        raise ValidationError(N_("Set a price before sending the product for review."), field="price")
+    product.status = ProductStatus.PENDING_REVIEW
+    product.submitted_at = utcnow()
+    product.review_note = None
+    session.flush()
+    return product
+
+
+def archive_product(session: Session, actor: User, product_id: int) -> Product:
+    product, _ = _editable_product(session, actor, product_id)
+    if product.status == ProductStatus.ARCHIVED:
+        raise ConflictError(N_("The product is already archived."))
+    product.status = ProductStatus.ARCHIVED
+    session.flush()
+    return product
+
+
+def restore_product(session: Session, actor: User, product_id: int) -> Product:
+    """archived -> draft (it must be reviewed again before it is public)."""
+    product, _ = _editable_product(session, actor, product_id)
+    if product.status != ProductStatus.ARCHIVED:
+        raise ConflictError(N_("Only an archived product can be restored."))
+    product.status = ProductStatus.DRAFT
+    session.flush()
+    return product
+
+
+def approve_product(session: Session, actor: User, product_id: int) -> Product:
+    """pending_review -> published, by the KUBE's facilitator or an operator."""
+    product = get_product(session, product_id)
+    require(session, actor, product.kube, Action.REVIEW)
+    if product.status != ProductStatus.PENDING_REVIEW:
+        raise ConflictError(N_("Only a product waiting for review can be approved."))
+    product.status = ProductStatus.PUBLISHED
+    product.published_at = product.published_at or utcnow()
+    product.reviewed_by_id = actor.id
+    product.review_note = None
+    session.flush()
+    return product
+
+
+def reject_product(session: Session, actor: User, product_id: int, note: str) -> Product:
+    """pending_review -> draft with a note telling the members what to fix."""
+    product = get_product(session, product_id)
+    require(session, actor, product.kube, Action.REVIEW)
+    if product.status != ProductStatus.PENDING_REVIEW:
+        raise ConflictError(N_("Only a product waiting for review can be sent back."))
+    product.review_note = clean_text(note, field="note", max_length=1000)
+    product.status = ProductStatus.DRAFT
+    product.reviewed_by_id = actor.id
+    session.flush()
+    return product
+
+
+def add_product_photo(
+    session: Session, actor: User, product_id: int, data: bytes, limits: ImageLimits
+) -> ProductPhoto:
+    product, actions = _editable_product(session, actor, product_id)
+    if len(product.photos) >= MAX_PHOTOS:
+        raise ConflictError(N_("A product has at most %(n)d photos."), field="photo", n=MAX_PHOTOS)
+    stored = media.store_image(
+        data, limits.media_root, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels, field="photo"
+    )
+    position = max((p.position for p in product.photos), default=-1) + 1
+    photo = ProductPhoto(key=stored.key, width=stored.width, height=stored.height, position=position)
+    product.photos.append(photo)
+    if product.status == ProductStatus.PUBLISHED and Action.REVIEW not in actions:
+        product.status = ProductStatus.PENDING_REVIEW
+        product.submitted_at = utcnow()
+    session.flush()
+    return photo
+
+
+def remove_product_photo(session: Session, actor: User, photo_id: int, media_root: str | Path) -> None:
+    photo = session.get(ProductPhoto, photo_id)
+    if photo is None:
+        raise NotFoundError(N_("Photo not found."))
+    _editable_product(session, actor, photo.product_id)
+    key = photo.key
+    session.delete(photo)
+    session.flush()
+    media.delete_image(media_root, key)
+
+
+# --- Reading the catalogue --------------------------------------------------------------------------
+
+SORTS = {"newest", "price_asc", "price_desc", "name"}
+
+
+@dataclass
+class ProductFilters:
+    kube: str | None = None  # KUBE slug
+    category: str | None = None  # category slug (a parent includes its children)
+    province: str | None = None  # province code, e.g. "72"
+    min_price: int | None = None
+    max_price: int | None = None
+    q: str | None = None
+    sort: str = "newest"
+
+
+def _public_products_stmt() -> Select[tuple[Product]]:
+    return (
+        select(Product)
+        .join(Product.kube)
+        .where(Product.status == ProductStatus.PUBLISHED, Kube.status.in_(PUBLIC_KUBE_STATUSES))
+        .options(
+            joinedload(Product.kube), joinedload(Product.category), selectinload(Product.photos)
+        )
+    )
+
+
+def public_products(
+    session: Session, filters: ProductFilters, *, page: int = 1, per_page: int = 24
+) -> Page[Product]:
+    """Published products of public KUBEs, filtered and sorted (a constant number of queries)."""
+    page, per_page = _page_args(page, per_page)
+    stmt = _public_products_stmt()
+    if filters.kube:
+        stmt = stmt.where(Kube.slug == filters.kube)
+    if filters.category:
+        category = category_by_slug(session, filters.category)
+        if category is None:
+            return Page([], 0, page, per_page)
+        stmt = stmt.where(Product.category_id.in_(_category_ids(session, category)))
+    if filters.province:
+        stmt = stmt.where(Kube.province_code == filters.province)
+    if filters.min_price is not None:
+        stmt = stmt.where(Product.price >= filters.min_price)
+    if filters.max_price is not None:
+        stmt = stmt.where(Product.price <= filters.max_price)
+    if filters.q:
+        words = filters.q.strip().lower().split()[:8]
+        for word in words:
+            stmt = stmt.where(
+                or_(
+                    func.lower(Product.name).contains(word, autoescape=True),
+                    func.lower(Product.description).contains(word, autoescape=True),
+                )
+            )
+    if filters.sort not in SORTS:
+        raise ValidationError(N_("Unknown sort order."), field="sort")
+    order = {
+        "newest": (Product.published_at.desc(), Product.id.desc()),
+        "price_asc": (Product.price.asc(), Product.id.asc()),
+        "price_desc": (Product.price.desc(), Product.id.desc()),
+        "name": (Product.name.asc(), Product.id.asc()),
+    }[filters.sort]
+    items, total = _paginate(session, stmt.order_by(*order), page, per_page)
+    return Page(items, total, page, per_page)
+
+
+def product_for_viewer(session: Session, product_id: int, viewer: User | None) -> Product:
+    """A product page: public products for everyone; drafts only for its KUBE's people and reviewers."""
+    product = session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .options(joinedload(Product.kube), joinedload(Product.category), selectinload(Product.photos))
+    )
+    if product is None:
+        raise NotFoundError(N_("Product not found."))
+    if not product.is_public and Action.VIEW_PRIVATE not in allowed_actions(session, viewer, product.kube):
+        raise NotFoundError(N_("Product not found."))
+    return product
+
+
+def kube_products(
+    session: Session, actor: User, kube_id: int, *, status: str | None = None
+) -> list[Product]:
+    """All products of a KUBE for its dashboard (members, facilitator, operator)."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.EDIT_PRODUCTS)
+    stmt = (
+        select(Product)
+        .where(Product.kube_id == kube.id)
+        .options(joinedload(Product.category), selectinload(Product.photos))
+        .order_by(Product.updated_at.desc(), Product.id.desc())
+    )
+    if status:
+        if status not in {s.value for s in ProductStatus}:
+            raise ValidationError(N_("Unknown status."), field="status")
+        stmt = stmt.where(Product.status == ProductStatus(status))
+    return list(session.scalars(stmt).unique())
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    kubes: list[Kube]
+    products: list[Product]
+
+
+def review_queue(session: Session, actor: User) -> ReviewQueue:
+    """Draft KUBEs and products waiting for review, of the actor's KUBEs (all KUBEs for an operator)."""
+    if not (actor.is_facilitator or actor.is_operator):
+        raise PermissionDenied(N_("Only facilitators and operators review."))
+    kube_stmt = select(Kube).where(Kube.status == KubeStatus.DRAFT).options(selectinload(Kube.members))
+    product_stmt = (
+        select(Product)
+        .join(Product.kube)
+        .where(Product.status == ProductStatus.PENDING_REVIEW)
+        .options(joinedload(Product.kube), joinedload(Product.category), selectinload(Product.photos))
+    )
+    if not actor.is_operator:
+        assigned = select(FacilitatorAssignment.kube_id).where(FacilitatorAssignment.facilitator_id == actor.id)
+        kube_stmt = kube_stmt.where(Kube.id.in_(assigned))
+        product_stmt = product_stmt.where(Product.kube_id.in_(assigned))
+    return ReviewQueue(
+        kubes=list(session.scalars(kube_stmt.order_by(Kube.created_at))),
+        products=list(session.scalars(product_stmt.order_by(Product.submitted_at, Product.id)).unique()),
+    )
+
+
+@dataclass(frozen=True)
+class HomePage:
+    new_products: list[Product]
+    kubes: list[KubeCard]
+    categories: list[Category]
+    product_count: int
+    kube_count: int
+    province_count: int
+
+
+def home_page(session: Session) -> HomePage:
+    products = public_products(session, ProductFilters(sort="newest"), per_page=12)
+    kubes = session.scalars(
+        select(Kube).where(Kube.status.in_(PUBLIC_KUBE_STATUSES)).order_by(Kube.verified_at.desc()).limit(8)
+    ).all()
+    counts = _published_counts(session, [k.id for k in kubes])
+    public = Kube.status.in_(PUBLIC_KUBE_STATUSES)
+    return HomePage(
+        new_products=products.items,
+        kubes=[KubeCard(k, counts.get(k.id, 0)) for k in kubes],
+        categories=category_tree(session),
+        product_count=products.total,
+        kube_count=session.scalar(select(func.count(Kube.id)).where(public)) or 0,
+        province_count=session.scalar(select(func.count(func.distinct(Kube.province_code))).where(public)) or 0,
+    )

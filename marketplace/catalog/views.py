@@ -1,0 +1,120 @@
+"""Public pages: home, product list, KUBE directory, a KUBE's storefront, a product page."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace import regions
+from marketplace.catalog import bp, services
+from marketplace.catalog.models import BusinessKind
+from marketplace.catalog.permissions import Action, allowed_actions
+from marketplace.common import ValidationError
+from marketplace.extensions import db
+
+
+def _int_arg(name: str, minimum: int = 0) -> int | None:
+    """A whole-number query argument; junk is ignored rather than an error page."""
+    raw = (request.args.get(name) or "").replace(".", "").strip()
+    if raw.isdigit() and len(raw) <= 12:
+        return max(minimum, int(raw))
+    return None
+
+
+def _page_arg() -> int:
+    return _int_arg("page", 1) or 1
+
+
+def _viewer() -> services.User | None:
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@bp.route("/")
+def home() -> str:
+    data = services.home_page(db.session)
+    return render_template("catalog/home.html", data=data)
+
+
+@bp.route("/products")
+def products() -> str:
+    sort = request.args.get("sort", "newest")
+    filters = services.ProductFilters(
+        kube=request.args.get("kube") or None,
+        category=request.args.get("category") or None,
+        province=request.args.get("province") or None,
+        min_price=_int_arg("min_price"),
+        max_price=_int_arg("max_price"),
+        q=(request.args.get("q") or "").strip()[:200] or None,
+        sort=sort if sort in services.SORTS else "newest",
+    )
+    page = services.public_products(db.session, filters, page=_page_arg(), per_page=24)
+    return render_template(
+        "catalog/products.html",
+        page=page,
+        filters=filters,
+        categories=services.category_tree(db.session),
+        provinces=services.provinces_with_kubes(db.session),
+    )
+
+
+@bp.route("/kube")
+def kubes() -> str:
+    kind = request.args.get("kind") or None
+    if kind not in {None, *(k.value for k in BusinessKind)}:
+        kind = None
+    province = request.args.get("province") or None
+    try:
+        page = services.public_kubes(db.session, province=province, kind=kind,
+                                     q=(request.args.get("q") or "")[:100] or None, page=_page_arg())
+    except ValidationError:
+        page = services.public_kubes(db.session, page=1)
+    return render_template(
+        "catalog/kubes.html",
+        page=page,
+        province=province,
+        kind=kind,
+        kinds=list(BusinessKind),
+        provinces=services.provinces_with_kubes(db.session),
+    )
+
+
+@bp.route("/kube/<slug>")
+def kube(slug: str) -> str:
+    viewer = _viewer()
+    kube = services.kube_by_slug(db.session, slug, viewer)
+    actions = allowed_actions(db.session, viewer, kube)
+    category = request.args.get("category") or None
+    page = services.public_products(
+        db.session, services.ProductFilters(kube=kube.slug, category=category, sort="newest"),
+        page=_page_arg(), per_page=24,
+    )
+    return render_template(
+        "catalog/kube.html",
+        kube=kube,
+        page=page,
+        actions=actions,
+        Action=Action,
+        region_path=[regions.name(c) for c in
+                     (kube.village_code, kube.district_code, kube.regency_code, kube.province_code)],
+    )
+
+
+@bp.route("/product/<int:product_id>")
+@bp.route("/product/<int:product_id>/<slug>")
+def product(product_id: int, slug: str | None = None) -> str | Response:
+    viewer = _viewer()
+    item = services.product_for_viewer(db.session, product_id, viewer)
+    if slug != item.slug:
+        return redirect(url_for("catalog.product", product_id=item.id, slug=item.slug), code=301)
+    actions = allowed_actions(db.session, viewer, item.kube)
+    more = services.public_products(
+        db.session, services.ProductFilters(kube=item.kube.slug, sort="newest"), per_page=5
+    )
+    return render_template(
+        "catalog/product.html",
+        product=item,
+        actions=actions,
+        Action=Action,
+        more=[p for p in more.items if p.id != item.id][:4],
+    )

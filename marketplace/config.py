@@ -1,0 +1,69 @@
+"""Configuration: defaults here, overrides from MARKETPLACE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production, see check_production
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the configuration for one app: defaults, then MARKETPLACE_* variables."""
+    env = os.environ
+    instance = Path(instance_path)
+    config: dict[str, Any] = {
+        "ENV_NAME": env.get("MARKETPLACE_ENV", "development"),
+        "SECRET_KEY": env.get("MARKETPLACE_SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": env.get(
+            "MARKETPLACE_DATABASE_URL", f"sqlite:///{instance / 'pasarkube.sqlite3'}"
+        ),
+        "MEDIA_ROOT": env.get("MARKETPLACE_MEDIA_ROOT", str(instance / "media")),
+        # Uploads: 8 MB per request is plenty for phone photos; bigger ones get a clear form error.
+        "MAX_UPLOAD_BYTES": int(env.get("MARKETPLACE_MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
+        "MAX_IMAGE_PIXELS": int(env.get("MARKETPLACE_MAX_IMAGE_PIXELS", str(40_000_000))),
+        "API_TOKEN_DAYS": int(env.get("MARKETPLACE_API_TOKEN_DAYS", "30")),
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": env.get("MARKETPLACE_TIMEZONE", "Asia/Jakarta"),
+        "LANGUAGES": ["id", "en"],
+        "PER_PAGE": 24,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    # Requests may be a little bigger than one upload (several photos + form fields).
+    config["MAX_CONTENT_LENGTH"] = int(
+        env.get("MARKETPLACE_MAX_CONTENT_LENGTH", str(config["MAX_UPLOAD_BYTES"] * 4))
+    )
+    if config["ENV_NAME"] == "production":
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    if "MARKETPLACE_SESSION_COOKIE_SECURE" in env:
+        secure = _bool(env["MARKETPLACE_SESSION_COOKIE_SECURE"])
+        config["SESSION_COOKIE_SECURE"] = secure
+        config["REMEMBER_COOKIE_SECURE"] = secure
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    return config
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to start a production app with settings that are only safe on a laptop."""
+    if config.get("ENV_NAME") != "production":
+        return
+    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY) or len(str(config["SECRET_KEY"])) < 16:
+        raise ConfigError(
+            "MARKETPLACE_SECRET_KEY must be set to a long random value in production "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

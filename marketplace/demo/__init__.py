@@ -1,0 +1,1 @@
+"""Demo data: real regions, KUBEs, members and products with drawn images."""

@@ -1,0 +1,72 @@
+"""Human names for the enums, in the page's language."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import get_locale, lazy_gettext as _l
+
+from marketplace.catalog.models import BusinessKind, Category, KubeStatus, MemberRole, ProductStatus, Unit
+
+STATUS_LABELS = {
+    KubeStatus.DRAFT: _l("Draft"),
+    KubeStatus.VERIFIED: _l("Verified"),
+    KubeStatus.ACTIVE: _l("Active"),
+    KubeStatus.SUSPENDED: _l("Suspended"),
+    ProductStatus.PENDING_REVIEW: _l("Waiting for review"),
+    ProductStatus.PUBLISHED: _l("Published"),
+    ProductStatus.ARCHIVED: _l("Archived"),
+}
+BUSINESS_KIND_LABELS = {
+    BusinessKind.PRODUCTION: _l("Production"),
+    BusinessKind.SERVICES: _l("Services"),
+    BusinessKind.TRADE: _l("Trade"),
+}
+# The officer titles are Indonesian words in both languages (as the programme uses them).
+ROLE_LABELS = {
+    MemberRole.KETUA: _l("Ketua (chair)"),
+    MemberRole.SEKRETARIS: _l("Sekretaris (secretary)"),
+    MemberRole.BENDAHARA: _l("Bendahara (treasurer)"),
+    MemberRole.ANGGOTA: _l("Anggota (member)"),
+}
+UNIT_LABELS = {
+    Unit.KG: "kg",
+    Unit.LITER: _l("litre"),
+    Unit.PCS: "pcs",
+    Unit.PAK: _l("pack"),
+    Unit.IKAT: _l("bunch"),
+    Unit.KARUNG: _l("sack"),
+    Unit.BOTOL: _l("bottle"),
+}
+
+
+def status_label(status: StrEnum) -> str:
+    if status == ProductStatus.DRAFT:
+        return str(STATUS_LABELS[KubeStatus.DRAFT])
+    return str(STATUS_LABELS.get(status, status.value))  # type: ignore[call-overload]
+
+
+def business_kind_label(kind: BusinessKind) -> str:
+    return str(BUSINESS_KIND_LABELS[kind])
+
+
+def role_label(role: MemberRole) -> str:
+    return str(ROLE_LABELS[role])
+
+
+def unit_label(unit: Unit) -> str:
+    return str(UNIT_LABELS[unit])
+
+
+def category_name(category: Category) -> str:
+    return category.name_for(str(get_locale() or "id"))
+
+
+def template_globals() -> dict[str, object]:
+    return {
+        "status_label": status_label,
+        "business_kind_label": business_kind_label,
+        "role_label": role_label,
+        "unit_label": unit_label,
+        "category_name": category_name,
+    }
