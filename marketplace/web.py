@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
@@ -11,12 +11,14 @@ from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from lokal.rupiah import format_rupiah
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from marketplace import labels, regions
 from marketplace.catalog.services import ImageLimits
-from marketplace.common import DomainError
+from marketplace.common import DomainError, NotFoundError, PermissionDenied
+from marketplace.extensions import db
 from marketplace.i18n import error_text
 from marketplace.media import image_relpath
 
@@ -42,6 +44,11 @@ def image_limits() -> ImageLimits:
     return ImageLimits(cfg["MEDIA_ROOT"], cfg["MAX_UPLOAD_BYTES"], cfg["MAX_IMAGE_PIXELS"])
 
 
+def db_session() -> Session:
+    """The request's session, typed as the plain Session the services take."""
+    return cast(Session, db.session)
+
+
 def apply_error(form: FlaskForm, error: DomainError) -> None:
     """Put a service error on the form field it names (or on the form as a whole)."""
     message = error_text(error)
@@ -52,6 +59,12 @@ def apply_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = errors
     else:
         form.form_errors.append(message)
+
+
+def raise_if_not_form_error(error: DomainError) -> None:
+    """Re-raise what no form can fix (forbidden, or an unknown KUBE/product) so it becomes a 403/404 page."""
+    if isinstance(error, PermissionDenied | NotFoundError) and error.field is None:
+        raise error
 
 
 def wants_json() -> bool:
@@ -68,6 +81,8 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
 def init_app(app: Flask) -> None:
     app.add_template_filter(rupiah, "rupiah")
     app.add_template_filter(regions.name, "region_name")
+    # Globals (not only context) so that imported macros, which get no context, can use them too.
+    app.jinja_env.globals.update(labels.template_globals())
 
     @app.template_filter("date")
     def _date(value: date | datetime | None, fmt: str = "medium") -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -64,7 +64,15 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "WTF_CSRF_ENABLED": False,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+
+    @app.teardown_request
+    def _forget_signed_in_user(error: BaseException | None) -> None:
+        # The fixtures keep one app context open, so Flask reuses it (and its `g`) for every test request;
+        # Flask-Login caches the user in g, which would leak from one client's request into the next.
+        g.pop("_login_user", None)
+
+    return app
 
 
 @pytest.fixture
@@ -122,3 +130,36 @@ def login_as(app: Flask) -> Callable[[str], FlaskClient]:
         return login(app.test_client(), factories.email_of(who))
 
     return _login
+
+
+class QueryCounter:
+    """Counts the SQL statements run on the app's engine while active."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """with count_queries() as counter: ...; counter.count is the number of statements."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def _counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return _counting

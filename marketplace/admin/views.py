@@ -1,0 +1,189 @@
+"""Operator pages: overview, categories, users and their roles, facilitator assignments."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from marketplace.admin import bp
+from marketplace.admin.forms import AssignForm, CategoryForm, DeleteForm, RolesForm, UnassignForm
+from marketplace.auth import services as accounts
+from marketplace.auth.models import User
+from marketplace.catalog import services
+from marketplace.catalog.models import ProductStatus
+from marketplace.common import DomainError
+from marketplace.extensions import db
+from marketplace.i18n import error_text
+from marketplace.web import apply_error, db_session, raise_if_not_form_error
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+@bp.before_request
+def _operators_only() -> None:
+    if current_user.is_authenticated and not current_user.is_operator:
+        abort(403)
+
+
+def _failed(error: DomainError) -> None:
+    db.session.rollback()
+    raise_if_not_form_error(error)
+    flash(error_text(error), "danger")
+
+
+def _form_errors(form: FlaskForm) -> str:
+    """A row form's validation errors as one flash message ("Name (English): This field is required.")."""
+    return " ".join(f"{field.label.text}: {' '.join(map(str, field.errors))}"
+                    for field in form if field.errors) or _("Check the form and try again.")
+
+
+def _set_roles(actor: User, form: RolesForm) -> User:
+    return accounts.set_user_roles(
+        db_session(), actor, int(form.user_id.data or 0),
+        is_operator=bool(form.is_operator.data),
+        is_facilitator=bool(form.is_facilitator.data),
+        is_disabled=bool(form.is_disabled.data),
+    )
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    overview = services.operator_overview(db_session(), _user())
+    return render_template("admin/index.html", overview=overview, ProductStatus=ProductStatus)
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@login_required
+def categories() -> str | Response:
+    user = _user()
+    tree = services.category_tree(db_session())
+    form = CategoryForm(prefix="new")
+    form.fill_choices(tree)
+    action = request.form.get("action")
+    if request.method == "POST" and action == "create":
+        if form.validate_on_submit():
+            try:
+                category = services.save_category(
+                    db_session(), user, name_id=form.name_id.data or "", name_en=form.name_en.data or "",
+                    parent_id=form.parent(), icon=form.icon.data or "", position=form.position.data or 0,
+                )
+            except DomainError as error:
+                db.session.rollback()
+                raise_if_not_form_error(error)
+                apply_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Category “%(name)s” is created.", name=category.name_en), "success")
+                return redirect(url_for("admin.categories"))
+    elif request.method == "POST" and action == "update":
+        row = CategoryForm()
+        row.fill_choices(tree)
+        if not row.validate_on_submit() or not row.category_id.data:
+            flash(_form_errors(row), "danger")
+        else:
+            try:
+                category = services.save_category(
+                    db_session(), user, category_id=row.category_id.data, name_id=row.name_id.data or "",
+                    name_en=row.name_en.data or "", parent_id=row.parent(), icon=row.icon.data or "",
+                    position=row.position.data or 0,
+                )
+            except DomainError as error:
+                _failed(error)
+            else:
+                db.session.commit()
+                flash(_("Category “%(name)s” is saved.", name=category.name_en), "success")
+                return redirect(url_for("admin.categories"))
+    elif request.method == "POST" and action == "delete":
+        delete = DeleteForm()
+        if delete.validate_on_submit() and delete.category_id.data:
+            try:
+                services.delete_category(db_session(), user, delete.category_id.data)
+            except DomainError as error:
+                _failed(error)
+            else:
+                db.session.commit()
+                flash(_("The category is deleted."), "success")
+                return redirect(url_for("admin.categories"))
+        else:
+            flash(_form_errors(delete), "danger")
+    elif request.method == "POST":
+        abort(400)
+    tree = services.category_tree(db_session())
+    return render_template("admin/categories.html", tree=tree, form=form)
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "")
+    return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+def users() -> str | Response:
+    user = _user()
+    q = (request.args.get("q") or "").strip()[:100]
+    page_number = _page_arg()
+    kubes = services.kubes_of_facilitator(db_session(), user)  # every KUBE, for an operator
+    facilitators = services.facilitator_users(db_session(), user)
+    assign_form = AssignForm(prefix="assign")
+    assign_form.kube_id.choices = [(k.id, k.name) for k in kubes]
+    assign_form.facilitator_id.choices = [(f.id, f"{f.name} <{f.email}>") for f in facilitators]
+    action = request.form.get("action")
+    here = url_for("admin.users", q=q or None, page=page_number if page_number > 1 else None)
+    if request.method == "POST" and action == "roles":
+        roles = RolesForm()
+        if roles.validate_on_submit() and roles.user_id.data:
+            try:
+                changed = _set_roles(user, roles)
+            except DomainError as error:
+                _failed(error)
+            else:
+                db.session.commit()
+                flash(_("Roles of %(name)s are saved.", name=changed.name), "success")
+                return redirect(here)
+        else:
+            flash(_form_errors(roles), "danger")
+    elif request.method == "POST" and action == "assign":
+        if assign_form.validate_on_submit():
+            try:
+                services.assign_facilitator(db_session(), user, assign_form.kube_id.data,
+                                            assign_form.facilitator_id.data)
+            except DomainError as error:
+                db.session.rollback()
+                raise_if_not_form_error(error)
+                apply_error(assign_form, error)
+            else:
+                db.session.commit()
+                flash(_("The facilitator is assigned."), "success")
+                return redirect(here + "#assignments")
+    elif request.method == "POST" and action == "unassign":
+        unassign = UnassignForm()
+        if unassign.validate_on_submit() and unassign.kube_id.data and unassign.facilitator_id.data:
+            try:
+                services.unassign_facilitator(db_session(), user, unassign.kube_id.data,
+                                              unassign.facilitator_id.data)
+            except DomainError as error:
+                _failed(error)
+            else:
+                db.session.commit()
+                flash(_("The assignment is removed."), "success")
+                return redirect(here + "#assignments")
+        else:
+            flash(_form_errors(unassign), "danger")
+    elif request.method == "POST":
+        abort(400)
+    page = accounts.list_users(db_session(), user, q=q, page=page_number, per_page=25)
+    return render_template(
+        "admin/users.html",
+        page=page,
+        q=q,
+        assign_form=assign_form,
+        assignments=services.facilitator_assignments(db_session(), user),
+    )

@@ -122,9 +122,9 @@ def save_category(
         if category.id and category.children:
             raise ValidationError(N_("A category with sub-categories must stay top-level."),
                                   field="parent_id")
-        category.parent = parent
+        category.parent_id = parent.id
     else:
-        category.parent = None
+        category.parent_id = None
     if category.id is None:
         base = slugify(category.name_en or category.name_id, 70)
         category.slug = _unique_slug(session, base, lambda s: select(Category.id).where(Category.slug == s))
@@ -769,6 +769,86 @@ def kube_products(
             raise ValidationError(N_("Unknown status."), field="status")
         stmt = stmt.where(Product.status == ProductStatus(status))
     return list(session.scalars(stmt).unique())
+
+
+def product_of_kube(session: Session, actor: User, kube_id: int, product_id: int) -> Product:
+    """One product of the KUBE for its edit page; a product of another KUBE is "not found"."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.EDIT_PRODUCTS)
+    product = session.scalar(
+        select(Product)
+        .where(Product.id == product_id, Product.kube_id == kube.id)
+        .options(joinedload(Product.category), selectinload(Product.photos))
+    )
+    if product is None:
+        raise NotFoundError(N_("Product not found."))
+    return product
+
+
+def product_status_counts(session: Session, actor: User, kube_id: int) -> dict[ProductStatus, int]:
+    """How many of the KUBE's products are in each status (every status present, zero included)."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.EDIT_PRODUCTS)
+    counts = dict.fromkeys(ProductStatus, 0)
+    for status, count in session.execute(
+        select(Product.status, func.count(Product.id))
+        .where(Product.kube_id == kube.id)
+        .group_by(Product.status)
+    ):
+        counts[status] = count
+    return counts
+
+
+def facilitator_users(session: Session, actor: User) -> list[User]:
+    """Users with the facilitator role (for an operator assigning them to KUBEs)."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    stmt = select(User).where(User.is_facilitator.is_(True)).order_by(User.name, User.id)
+    return list(session.scalars(stmt))
+
+
+def facilitator_assignments(session: Session, actor: User) -> list[FacilitatorAssignment]:
+    """Every facilitator assignment with its KUBE and facilitator loaded (operators only)."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    return list(
+        session.scalars(
+            select(FacilitatorAssignment)
+            .join(FacilitatorAssignment.kube)
+            .options(joinedload(FacilitatorAssignment.kube), joinedload(FacilitatorAssignment.facilitator))
+            .order_by(Kube.name, FacilitatorAssignment.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OperatorOverview:
+    kubes: dict[KubeStatus, int]
+    products: dict[ProductStatus, int]
+    users: int
+    facilitators: int
+    categories: int
+
+
+def operator_overview(session: Session, actor: User) -> OperatorOverview:
+    """Counts for the operator's start page (a handful of aggregate queries)."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    kubes = dict.fromkeys(KubeStatus, 0)
+    for kube_status, count in session.execute(select(Kube.status, func.count(Kube.id)).group_by(Kube.status)):
+        kubes[kube_status] = count
+    products = dict.fromkeys(ProductStatus, 0)
+    for product_status, count in session.execute(
+        select(Product.status, func.count(Product.id)).group_by(Product.status)
+    ):
+        products[product_status] = count
+    return OperatorOverview(
+        kubes=kubes,
+        products=products,
+        users=session.scalar(select(func.count(User.id))) or 0,
+        facilitators=session.scalar(select(func.count(User.id)).where(User.is_facilitator.is_(True))) or 0,
+        categories=session.scalar(select(func.count(Category.id))) or 0,
+    )
 
 
 @dataclass(frozen=True)

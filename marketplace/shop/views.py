@@ -1,0 +1,372 @@
+"""My KUBE: the members' dashboard, product forms and the KUBE's profile, members and bank account."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from marketplace import labels, media
+from marketplace.auth.models import User
+from marketplace.catalog import services
+from marketplace.catalog.models import Kube, KubeStatus, Product, ProductStatus
+from marketplace.catalog.permissions import Action, allowed_actions, require
+from marketplace.common import N_, DomainError
+from marketplace.extensions import db
+from marketplace.i18n import error_text
+from marketplace.shop import bp
+from marketplace.shop.forms import (
+    ActionForm,
+    BankForm,
+    KubeForm,
+    KubePhotoForm,
+    MemberForm,
+    MemberRoleForm,
+    ProductForm,
+    StockForm,
+)
+from marketplace.web import apply_error, db_session, image_limits, raise_if_not_form_error
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _kube(slug: str, action: Action) -> Kube:
+    """The KUBE of the URL, if the signed-in user may do `action` to it (else 404/403)."""
+    kube = services.kube_by_slug(db_session(), slug, _user())
+    require(db_session(), _user(), kube, action)
+    return kube
+
+
+def _read_upload(upload: FileStorage) -> bytes:
+    """The upload's bytes, reading one byte past the limit at most (the service refuses it then)."""
+    return upload.stream.read(image_limits().max_bytes + 1)
+
+
+def _discard_images(keys: list[str]) -> None:
+    """Files written for a request that was rolled back would be orphans: remove them."""
+    for key in keys:
+        media.delete_image(current_app.config["MEDIA_ROOT"], key)
+
+
+def _flash_error(error: DomainError) -> None:
+    db.session.rollback()
+    raise_if_not_form_error(error)
+    flash(error_text(error), "danger")
+
+
+# --- Overview ---------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index() -> str | Response:
+    memberships = services.kubes_of_member(db_session(), _user())
+    if len(memberships) == 1:
+        return redirect(url_for("shop.dashboard", slug=memberships[0].kube.slug))
+    return render_template("shop/index.html", memberships=memberships)
+
+
+@bp.route("/<slug>")
+@login_required
+def dashboard(slug: str) -> str:
+    user = _user()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    status = request.args.get("status") or None
+    if status not in {None, *(s.value for s in ProductStatus)}:
+        status = None
+    products = services.kube_products(db_session(), user, kube.id, status=status)
+    counts = services.product_status_counts(db_session(), user, kube.id)
+    return render_template(
+        "shop/dashboard.html",
+        kube=kube,
+        products=products,
+        counts=counts,
+        status=status,
+        statuses=list(ProductStatus),
+        actions=allowed_actions(db_session(), user, kube),
+        Action=Action,
+        KubeStatus=KubeStatus,
+        ProductStatus=ProductStatus,
+        action_form=ActionForm(),
+    )
+
+
+# --- Products ---------------------------------------------------------------------------------------
+
+
+def _add_photos(form: ProductForm, product: Product, stored: list[str]) -> None:
+    for upload in form.photo.data or []:
+        if upload and upload.filename:
+            photo = services.add_product_photo(db_session(), _user(), product.id, _read_upload(upload),
+                                               image_limits())
+            stored.append(photo.key)
+
+
+@bp.route("/<slug>/products/new", methods=["GET", "POST"])
+@login_required
+def new_product(slug: str) -> str | Response:
+    user = _user()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    form = ProductForm()
+    form.fill_choices(services.category_tree(db_session()))
+    if form.validate_on_submit():
+        stored: list[str] = []
+        try:
+            product = services.create_product(db_session(), user, kube.id, form.values())
+            _add_photos(form, product, stored)
+            if form.send.data:
+                services.submit_product(db_session(), user, product.id)
+        except DomainError as error:
+            db.session.rollback()
+            _discard_images(stored)
+            raise_if_not_form_error(error)
+            apply_error(form, error)
+        else:
+            db.session.commit()
+            if form.send.data:
+                flash(_("“%(name)s” is saved and sent to your facilitator for review.", name=product.name),
+                      "success")
+            else:
+                flash(_("“%(name)s” is saved as a draft.", name=product.name), "success")
+            return redirect(url_for("shop.dashboard", slug=kube.slug))
+    return render_template("shop/product_form.html", kube=kube, form=form, product=None,
+                           action_form=ActionForm(), ProductStatus=ProductStatus)
+
+
+@bp.route("/<slug>/products/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_product(slug: str, product_id: int) -> str | Response:
+    user = _user()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    product = services.product_of_kube(db_session(), user, kube.id, product_id)
+    form = ProductForm(obj=product)
+    form.fill_choices(services.category_tree(db_session()))
+    if form.validate_on_submit():
+        stored: list[str] = []
+        send = bool(form.send.data) and product.status == ProductStatus.DRAFT
+        try:
+            services.update_product(db_session(), user, product.id, form.values())
+            _add_photos(form, product, stored)
+            if send:
+                services.submit_product(db_session(), user, product.id)
+        except DomainError as error:
+            db.session.rollback()
+            _discard_images(stored)
+            raise_if_not_form_error(error)
+            apply_error(form, error)
+            product = services.product_of_kube(db_session(), user, kube.id, product_id)
+        else:
+            db.session.commit()
+            if send:
+                flash(_("Saved and sent to your facilitator for review."), "success")
+            elif product.status == ProductStatus.PENDING_REVIEW:
+                flash(_("Saved. The product waits for your facilitator's review before it shows again."),
+                      "warning")
+            else:
+                flash(_("Saved."), "success")
+            return redirect(url_for("shop.edit_product", slug=kube.slug, product_id=product.id))
+    return render_template("shop/product_form.html", kube=kube, form=form, product=product,
+                           action_form=ActionForm(), ProductStatus=ProductStatus)
+
+
+@bp.route("/<slug>/products/<int:product_id>/stock", methods=["POST"])
+@login_required
+def set_stock(slug: str, product_id: int) -> Response:
+    user = _user()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    product = services.product_of_kube(db_session(), user, kube.id, product_id)
+    form = StockForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the stock as a whole number."), "danger")
+    else:
+        try:
+            services.set_stock(db_session(), user, product.id, form.stock.data)
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("Stock of “%(name)s” is now %(stock)d.", name=product.name, stock=product.stock),
+                  "success")
+    return redirect(url_for("shop.dashboard", slug=kube.slug, status=request.args.get("status") or None))
+
+
+_PRODUCT_ACTIONS = {
+    "submit": (services.submit_product, N_("“%(name)s” is sent to your facilitator for review.")),
+    "archive": (services.archive_product, N_("“%(name)s” is archived and hidden from buyers.")),
+    "restore": (services.restore_product, N_("“%(name)s” is restored as a draft.")),
+}
+
+
+@bp.route("/<slug>/products/<int:product_id>/<any(submit, archive, restore):verb>", methods=["POST"])
+@login_required
+def product_action(slug: str, product_id: int, verb: str) -> Response:
+    """Send for review, archive or restore a product."""
+    user = _user()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    product = services.product_of_kube(db_session(), user, kube.id, product_id)
+    if ActionForm().validate_on_submit():
+        service, message = _PRODUCT_ACTIONS[verb]
+        try:
+            service(db_session(), user, product.id)
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_(message, name=product.name), "success")
+    back = request.form.get("next") == "edit"
+    if back:
+        return redirect(url_for("shop.edit_product", slug=kube.slug, product_id=product.id))
+    return redirect(url_for("shop.dashboard", slug=kube.slug))
+
+
+@bp.route("/<slug>/products/<int:product_id>/photos/<int:photo_id>/delete", methods=["POST"])
+@login_required
+def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
+    user = _user()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    product = services.product_of_kube(db_session(), user, kube.id, product_id)
+    if photo_id not in {photo.id for photo in product.photos}:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            services.remove_product_photo(db_session(), user, photo_id, current_app.config["MEDIA_ROOT"])
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("Photo removed."), "success")
+    return redirect(url_for("shop.edit_product", slug=kube.slug, product_id=product.id))
+
+
+# --- KUBE profile, bank account, members ------------------------------------------------------------
+
+
+@bp.route("/<slug>/profile", methods=["GET", "POST"])
+@login_required
+def profile(slug: str) -> str | Response:
+    """The KUBE's profile page for officers, its facilitator and operators; one form per section."""
+    user = _user()
+    kube = _kube(slug, Action.MANAGE_SHOP)
+    actions = allowed_actions(db_session(), user, kube)
+    action = request.form.get("action", "") if request.method == "POST" else ""
+    form = KubeForm(obj=kube, prefix="kube")
+    form.fill_choices()
+    photo_form = KubePhotoForm(prefix="photo")
+    bank_form = BankForm(
+        prefix="bank",
+        data={"bank_name": kube.bank_name, "account_number": kube.bank_account_number,
+              "account_holder": kube.bank_account_holder} if Action.VIEW_BANK in actions else None,
+    )
+    member_form = MemberForm(prefix="member")
+    forms: dict[str, FlaskForm] = {
+        "profile": form, "photo": photo_form, "bank": bank_form, "member": member_form,
+    }
+    # "Show the next list" in the region picker only reloads the form with the lists filled.
+    chosen = None if request.form.get("refresh_regions") else forms.get(action)
+    if chosen is not None and chosen.validate_on_submit():
+        try:
+            if chosen is form:
+                services.update_kube(db_session(), user, kube.id, form.values())
+                message = _("The KUBE's profile is saved.")
+            elif chosen is photo_form:
+                upload = photo_form.photo.data
+                data = _read_upload(upload) if upload else b""
+                services.set_kube_photo(db_session(), user, kube.id, data, image_limits())
+                message = _("The group photo is updated.")
+            elif chosen is bank_form:
+                services.update_bank_account(
+                    db_session(), user, kube.id,
+                    bank_name=bank_form.bank_name.data or "",
+                    account_number=bank_form.account_number.data or "",
+                    account_holder=bank_form.account_holder.data or "",
+                )
+                message = _("The payout account is saved.")
+            else:
+                member = services.add_member(db_session(), user, kube.id, email=member_form.email.data or "",
+                                             role=member_form.role.data or "")
+                message = _("%(name)s is now a member.", name=member.user.name)
+        except DomainError as error:
+            db.session.rollback()
+            raise_if_not_form_error(error)
+            apply_error(chosen, error)
+            kube = _kube(slug, Action.MANAGE_SHOP)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("shop.profile", slug=kube.slug))
+    return render_template(
+        "shop/profile.html",
+        kube=kube,
+        form=form,
+        photo_form=photo_form,
+        bank_form=bank_form,
+        member_form=member_form,
+        role_form=MemberRoleForm(),
+        action_form=ActionForm(),
+        actions=actions,
+        Action=Action,
+        KubeStatus=KubeStatus,
+    )
+
+
+def _member_of(kube: Kube, member_id: int) -> None:
+    if member_id not in {member.id for member in kube.members}:
+        abort(404)
+
+
+@bp.route("/<slug>/members/<int:member_id>/role", methods=["POST"])
+@login_required
+def member_role(slug: str, member_id: int) -> Response:
+    kube = _kube(slug, Action.MANAGE_SHOP)
+    _member_of(kube, member_id)
+    form = MemberRoleForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a role."), "danger")
+    else:
+        try:
+            member = services.change_member_role(db_session(), _user(), member_id, form.role.data or "")
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now %(role)s.", name=member.user.name, role=labels.role_label(member.role)),
+                  "success")
+    return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
+
+
+@bp.route("/<slug>/members/<int:member_id>/remove", methods=["POST"])
+@login_required
+def remove_member(slug: str, member_id: int) -> Response:
+    kube = _kube(slug, Action.MANAGE_SHOP)
+    _member_of(kube, member_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.remove_member(db_session(), _user(), member_id)
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("The member is removed from the KUBE."), "success")
+    return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
+
+
+@bp.route("/<slug>/open", methods=["POST"])
+@login_required
+def open_shop(slug: str) -> Response:
+    """Officers open a verified KUBE's shop."""
+    kube = _kube(slug, Action.MANAGE_SHOP)
+    if ActionForm().validate_on_submit():
+        try:
+            services.activate_kube(db_session(), _user(), kube.id)
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(_("Your shop is open. Selamat berjualan!"), "success")
+    return redirect(url_for("shop.dashboard", slug=kube.slug))

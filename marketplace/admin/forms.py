@@ -1,0 +1,53 @@
+"""Forms of the operator pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from marketplace import labels
+from marketplace.catalog.models import Category
+
+
+class CategoryForm(FlaskForm):
+    """Create (no category_id) or rename/move (with category_id) a category."""
+
+    category_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    name_id = StringField(_l("Name (Indonesian)"), validators=[DataRequired(), Length(max=80)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)])
+    parent_id = SelectField(_l("Parent"), choices=[], validate_choice=False)
+    icon = StringField(_l("Icon (emoji)"), validators=[Optional(), Length(max=8)])
+    position = IntegerField(_l("Position"), default=0, validators=[Optional(), NumberRange(0, 10_000)])
+
+    def fill_choices(self, top_level: list[Category]) -> None:
+        self.parent_id.choices = [("", str(_l("— none (top level) —")))] + [
+            (str(c.id), labels.category_name(c)) for c in top_level
+        ]
+
+    def parent(self) -> int | None:
+        raw = (self.parent_id.data or "").strip()
+        return int(raw) if raw.isdigit() else None
+
+
+class DeleteForm(FlaskForm):
+    category_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+
+
+class RolesForm(FlaskForm):
+    user_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    is_operator = BooleanField(_l("Operator"))
+    is_facilitator = BooleanField(_l("Facilitator"))
+    is_disabled = BooleanField(_l("Disabled"))
+
+
+class AssignForm(FlaskForm):
+    kube_id = SelectField(_l("KUBE"), coerce=int, choices=[])
+    facilitator_id = SelectField(_l("Facilitator"), coerce=int, choices=[])
+
+
+class UnassignForm(FlaskForm):
+    kube_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    facilitator_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])

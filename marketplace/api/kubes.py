@@ -1,0 +1,87 @@
+"""KUBEs: the public directory and one KUBE's profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, url_for
+from werkzeug.wrappers import Response
+
+from marketplace import regions
+from marketplace.api import bp
+from marketplace.api.helpers import bearer_user, page_args, page_json, province_arg, text_arg
+from marketplace.catalog import services
+from marketplace.catalog.models import Kube
+from marketplace.catalog.permissions import Action, allowed_actions
+from marketplace.media import image_relpath
+from marketplace.web import db_session
+
+
+def _region(code: str) -> dict[str, str]:
+    return {"code": code, "name": regions.name(code)}
+
+
+def _photo_url(key: str | None, *, thumb: bool) -> str | None:
+    if not key:
+        return None
+    return url_for("media", path=image_relpath(key, thumb=thumb), _external=True)
+
+
+def kube_summary_json(kube: Kube) -> dict[str, Any]:
+    """The public fields of a KUBE (no members, no contact or bank details)."""
+    return {
+        "slug": kube.slug,
+        "name": kube.name,
+        "region": {
+            "province": _region(kube.province_code),
+            "regency": _region(kube.regency_code),
+            "district": _region(kube.district_code),
+            "village": _region(kube.village_code),
+        },
+        "business_kind": kube.business_kind.value,
+        "founded_on": kube.founded_on.isoformat() if kube.founded_on else None,
+        "story": kube.story,
+        "photo_url": _photo_url(kube.photo_key, thumb=False),
+        "photo_thumb_url": _photo_url(kube.photo_key, thumb=True),
+        "status": kube.status.value,
+        "url": url_for("catalog.kube", slug=kube.slug, _external=True),
+    }
+
+
+def kube_json(kube: Kube, *, show_bank: bool) -> dict[str, Any]:
+    """A KUBE's profile with its members' names and roles (never their e-mails)."""
+    data = kube_summary_json(kube)
+    data["members"] = [{"name": m.user.name, "role": m.role.value} for m in kube.members]
+    if show_bank:
+        data["bank_account"] = {
+            "bank_name": kube.bank_name,
+            "account_number": kube.bank_account_number,
+            "account_holder": kube.bank_account_holder,
+        }
+    return data
+
+
+@bp.get("/kubes")
+def kubes() -> Response:
+    page, per_page = page_args()
+    result = services.public_kubes(
+        db_session(),
+        province=province_arg(),
+        kind=text_arg("kind", max_length=20),
+        q=text_arg("q", max_length=100),
+        page=page,
+        per_page=per_page,
+    )
+    return jsonify(
+        page_json(result, lambda card: {**kube_summary_json(card.kube), "product_count": card.product_count})
+    )
+
+
+@bp.get("/kubes/<slug>")
+def kube(slug: str) -> Response:
+    viewer = bearer_user()
+    item = services.kube_by_slug(db_session(), slug, viewer)
+    body = kube_json(item, show_bank=Action.VIEW_BANK in allowed_actions(db_session(), viewer, item))
+    if viewer is not None:
+        db_session().commit()  # records the token's last use
+    return jsonify(body)

@@ -1,0 +1,454 @@
+"""The API's OpenAPI 3.0.3 description, written by hand as a dict and served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from werkzeug.wrappers import Response
+
+from marketplace.api import bp
+from marketplace.api.helpers import MAX_PAGE, MAX_PER_PAGE
+from marketplace.catalog.models import BusinessKind, KubeStatus, MemberRole, ProductStatus, Unit
+from marketplace.catalog.services import MAX_PRICE, MAX_STOCK, SORTS
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _text(max_length: int, description: str = "", **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length, **extra}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _integer(minimum: int, maximum: int, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum, "maximum": maximum}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+_REGION = {
+    "type": "object",
+    "required": ["code", "name"],
+    "properties": {
+        "code": {"type": "string", "example": "72.01"},
+        "name": {"type": "string", "example": "Kabupaten Banggai"},
+    },
+}
+
+_PRODUCT_FIELDS: dict[str, Any] = {
+    "name": _text(120, example="Minyak Kelapa Murni (VCO)"),
+    "description": _text(5000),
+    "category": _text(80, "Category slug, as in a product's category.slug.", example="olahan-kelapa"),
+    "unit": {"type": "string", "enum": [u.value for u in Unit]},
+    "price": _integer(0, MAX_PRICE, "Whole Rupiah per unit."),
+    "stock": _integer(0, MAX_STOCK),
+    "min_order_qty": _integer(1, MAX_STOCK),
+    "weight_grams": _integer(0, 1_000_000, "Weight of one unit in grams."),
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {
+                        "type": "string",
+                        "description": "Stable machine-readable code.",
+                        "example": "invalid",
+                        "enum": ["invalid", "bad_request", "unauthorized", "forbidden", "not_found",
+                                 "method_not_allowed", "conflict", "too_large", "rate_limited",
+                                 "server_error"],
+                    },
+                    "message": {"type": "string", "description": "Readable text in the request's language."},
+                    "field": {"type": "string", "description": "The parameter or body field at fault."},
+                },
+            }
+        },
+    },
+    "RegionRef": _REGION,
+    "Region": {
+        "type": "object",
+        "description": "Kemendagri administrative codes, province to desa/kelurahan.",
+        "required": ["province", "regency", "district", "village"],
+        "properties": {
+            "province": _ref("RegionRef"),
+            "regency": _ref("RegionRef"),
+            "district": _ref("RegionRef"),
+            "village": _ref("RegionRef"),
+        },
+    },
+    "KubeSummary": {
+        "type": "object",
+        "required": ["slug", "name", "region", "business_kind", "founded_on", "story", "photo_url",
+                     "photo_thumb_url", "status", "url"],
+        "properties": {
+            "slug": {"type": "string", "example": "kube-kelapa-sejahtera"},
+            "name": {"type": "string"},
+            "region": _ref("Region"),
+            "business_kind": {"type": "string", "enum": [k.value for k in BusinessKind]},
+            "founded_on": {"type": "string", "format": "date", "nullable": True},
+            "story": {"type": "string"},
+            "photo_url": {"type": "string", "format": "uri", "nullable": True},
+            "photo_thumb_url": {"type": "string", "format": "uri", "nullable": True},
+            "status": {"type": "string", "enum": [s.value for s in KubeStatus]},
+            "url": {"type": "string", "format": "uri", "description": "The KUBE's page on the site."},
+        },
+    },
+    "KubeListItem": {
+        "allOf": [
+            _ref("KubeSummary"),
+            {
+                "type": "object",
+                "required": ["product_count"],
+                "properties": {"product_count": {"type": "integer", "description": "Published products."}},
+            },
+        ]
+    },
+    "Kube": {
+        "allOf": [
+            _ref("KubeSummary"),
+            {
+                "type": "object",
+                "required": ["members"],
+                "properties": {
+                    "members": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "role"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "role": {"type": "string", "enum": [r.value for r in MemberRole]},
+                            },
+                        },
+                    },
+                    "bank_account": {
+                        "type": "object",
+                        "description": "Only for the KUBE's officers, its facilitator and operators.",
+                        "properties": {
+                            "bank_name": {"type": "string", "nullable": True},
+                            "account_number": {"type": "string", "nullable": True},
+                            "account_holder": {"type": "string", "nullable": True},
+                        },
+                    },
+                },
+            },
+        ]
+    },
+    "Photo": {
+        "type": "object",
+        "required": ["url", "thumb_url", "width", "height"],
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "thumb_url": {"type": "string", "format": "uri"},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+        },
+    },
+    "Product": {
+        "type": "object",
+        "required": ["id", "slug", "name", "description", "kube", "category", "unit", "price",
+                     "price_display", "stock", "min_order_qty", "weight_grams", "status", "photos", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "kube": {
+                "type": "object",
+                "required": ["slug", "name"],
+                "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+            },
+            "category": {
+                "type": "object",
+                "required": ["slug", "name_id", "name_en"],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name_id": {"type": "string"},
+                    "name_en": {"type": "string"},
+                },
+            },
+            "unit": {"type": "string", "enum": [u.value for u in Unit]},
+            "price": {"type": "integer", "description": "Whole Rupiah per unit.", "example": 15000},
+            "price_display": {"type": "string", "example": "Rp15.000"},
+            "stock": {"type": "integer"},
+            "min_order_qty": {"type": "integer"},
+            "weight_grams": {"type": "integer"},
+            "status": {"type": "string", "enum": [s.value for s in ProductStatus]},
+            "photos": {"type": "array", "items": _ref("Photo")},
+            "url": {"type": "string", "format": "uri", "description": "The product's page on the site."},
+        },
+    },
+    "KubeList": {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("KubeListItem")},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+        },
+    },
+    "ProductList": {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Product")},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+        },
+    },
+    "ProductCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kube", "name", "category", "unit", "price"],
+        "properties": {
+            "kube": _text(140, "Slug of a KUBE the token's user may edit."),
+            **_PRODUCT_FIELDS,
+            "submit": {"type": "boolean", "default": False, "description": "Send for review at once."},
+        },
+    },
+    "ProductPatch": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            **_PRODUCT_FIELDS,
+            "status": {
+                "type": "string",
+                "enum": ["pending_review", "archived", "draft"],
+                "description": "pending_review: send a draft for review; archived: archive; "
+                "draft: restore an archived product. Changing what buyers read (name, description, "
+                "category, unit) of a published product sends it back to review.",
+            },
+        },
+    },
+    "TokenRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["email", "password"],
+        "properties": {
+            "email": {"type": "string", "format": "email"},
+            "password": {"type": "string", "format": "password"},
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["token", "token_type", "expires_at"],
+        "properties": {
+            "token": {"type": "string", "description": "Shown once; send 'Authorization: Bearer <token>'."},
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+}
+
+PARAMETERS: dict[str, Any] = {
+    "page": _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                      "default": 1}),
+    "per_page": _query("per_page", "Items per page.", {"type": "integer", "minimum": 1,
+                                                        "maximum": MAX_PER_PAGE, "default": 24}),
+    "province": _query("province", "Province code (Kemendagri), e.g. 72 for Sulawesi Tengah.",
+                       {"type": "string", "pattern": "^[0-9]{2}$"}),
+}
+
+RESPONSES: dict[str, Any] = {
+    "BadRequest": _json(_ref("Error"), "Invalid parameter or body; error.field names it."),
+    "Unauthorized": {
+        **_json(_ref("Error"), "Missing, invalid, expired or revoked bearer token."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge."}},
+    },
+    "Forbidden": _json(_ref("Error"), "The token's user may not do this to this KUBE."),
+    "NotFound": _json(_ref("Error"), "No such item, or not visible to this user."),
+    "Conflict": _json(_ref("Error"), "Not possible in the item's current state."),
+}
+
+_BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+
+PATHS: dict[str, Any] = {
+    "/auth/token": {
+        "post": {
+            "operationId": "createToken",
+            "tags": ["auth"],
+            "summary": "Trade an e-mail and password for a bearer token.",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("TokenRequest")}}},
+            "responses": {
+                "201": _json(_ref("Token"), "A new token."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+            },
+        }
+    },
+    "/kubes": {
+        "get": {
+            "operationId": "listKubes",
+            "tags": ["kubes"],
+            "summary": "Verified and active KUBEs.",
+            "parameters": [
+                _param("province"),
+                _query("kind", "Business kind.", {"type": "string", "enum": [k.value for k in BusinessKind]}),
+                _query("q", "Words in the KUBE's name.", {"type": "string", "maxLength": 100}),
+                _param("page"),
+                _param("per_page"),
+            ],
+            "responses": {"200": _json(_ref("KubeList"), "One page of KUBEs."), "400": _error("BadRequest")},
+        }
+    },
+    "/kubes/{slug}": {
+        "get": {
+            "operationId": "getKube",
+            "tags": ["kubes"],
+            "summary": "A KUBE's profile. With a token of its officers, facilitator or an operator, "
+            "also its bank account.",
+            "security": _OPTIONAL_BEARER,
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": _json(_ref("Kube"), "The KUBE."),
+                "401": _error("Unauthorized"),
+                "404": _error("NotFound"),
+            },
+        }
+    },
+    "/products": {
+        "get": {
+            "operationId": "listProducts",
+            "tags": ["products"],
+            "summary": "Published products of public KUBEs.",
+            "parameters": [
+                _query("kube", "KUBE slug.", {"type": "string"}),
+                _query("category", "Category slug (a parent category includes its children).",
+                       {"type": "string"}),
+                _param("province"),
+                _query("min_price", "Lowest price in Rupiah.", _integer(0, MAX_PRICE)),
+                _query("max_price", "Highest price in Rupiah.", _integer(0, MAX_PRICE)),
+                _query("q", "Words in the name or description.", {"type": "string", "maxLength": 200}),
+                _query("sort", "Order.", {"type": "string", "enum": sorted(SORTS), "default": "newest"}),
+                _param("page"),
+                _param("per_page"),
+            ],
+            "responses": {
+                "200": _json(_ref("ProductList"), "One page of products."),
+                "400": _error("BadRequest"),
+            },
+        },
+        "post": {
+            "operationId": "createProduct",
+            "tags": ["products"],
+            "summary": "Add a product to a KUBE (its members, facilitator or an operator) as a draft.",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ProductCreate")}}},
+            "responses": {
+                "201": {
+                    **_json(_ref("Product"), "The new product."),
+                    "headers": {"Location": {"schema": {"type": "string", "format": "uri"},
+                                             "description": "The product in the API."}},
+                },
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+                "409": _error("Conflict"),
+            },
+        },
+    },
+    "/products/{product_id}": {
+        "parameters": [
+            {"name": "product_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1}},
+        ],
+        "get": {
+            "operationId": "getProduct",
+            "tags": ["products"],
+            "summary": "A public product; drafts too with a token of the KUBE's people or reviewers.",
+            "security": _OPTIONAL_BEARER,
+            "responses": {
+                "200": _json(_ref("Product"), "The product."),
+                "401": _error("Unauthorized"),
+                "404": _error("NotFound"),
+            },
+        },
+        "patch": {
+            "operationId": "updateProduct",
+            "tags": ["products"],
+            "summary": "Change some fields and/or the status of a product.",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ProductPatch")}}},
+            "responses": {
+                "200": _json(_ref("Product"), "The product as stored."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+                "409": _error("Conflict"),
+            },
+        },
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "getOpenApi",
+            "tags": ["meta"],
+            "summary": "This document.",
+            "responses": {"200": {"description": "The OpenAPI document.",
+                                  "content": {JSON: {"schema": {"type": "object"}}}}},
+        }
+    },
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Pasar KUBE API",
+        "version": "1.0.0",
+        "description": "Read the catalogue of KUBE groups' products; KUBE members manage their "
+        "products with a bearer token from POST /auth/token. Prices are whole Rupiah. Errors are "
+        '{"error": {"code", "message", "field"}}.',
+    },
+    "servers": [{"url": "/api/v1"}],
+    "tags": [{"name": "auth"}, {"name": "kubes"}, {"name": "products"}, {"name": "meta"}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "parameters": PARAMETERS,
+        "responses": RESPONSES,
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from POST /api/v1/auth/token. The session cookie is never used.",
+            }
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(SPEC)

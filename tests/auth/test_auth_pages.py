@@ -1,0 +1,106 @@
+"""Sign-up, sign-in, remember me, sign-out and the profile page through the test client."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.auth.models import OrderTakerProfile, User
+from tests import factories
+from tests.conftest import login
+from tests.factories import World
+
+
+def test_sign_up_signs_in(client: FlaskClient, session: Session) -> None:
+    page = client.get("/auth/register")
+    assert page.status_code == 200
+    response = client.post("/auth/register", data={
+        "name": "Dewi Lestari", "email": "Dewi@Example.com", "phone": "0812-1111-2222",
+        "password": "kelapa-muda-1", "confirm": "kelapa-muda-1"})
+    assert response.status_code == 302
+    user = session.scalar(select(User).where(User.email == "dewi@example.com"))
+    assert user is not None and user.name == "Dewi Lestari"
+    assert "Dewi Lestari" in client.get("/").get_data(as_text=True)
+
+
+def test_sign_up_errors_keep_the_form(client: FlaskClient, session: Session, world: World) -> None:
+    response = client.post("/auth/register", data={
+        "name": "X", "email": world.buyer.email, "password": "kelapa-muda-1", "confirm": "kelapa-muda-1"})
+    assert response.status_code == 200
+    assert "already exists" in response.get_data(as_text=True) or "sudah" in response.get_data(as_text=True)
+    response = client.post("/auth/register", data={
+        "name": "", "email": "new@example.com", "password": "short", "confirm": "other"})
+    assert response.status_code == 200
+    assert session.scalar(select(User).where(User.email == "new@example.com")) is None
+
+
+def test_sign_in_wrong_password(client: FlaskClient, world: World) -> None:
+    response = client.post("/auth/login", data={"email": world.buyer.email, "password": "nope-nope"})
+    assert response.status_code == 200
+    assert client.get("/auth/profile").status_code == 302  # still signed out
+
+
+def test_sign_in_remember_me_and_sign_out(app: Flask, world: World) -> None:
+    client = app.test_client()
+    response = client.post("/auth/login", data={"email": world.buyer.email, "password": factories.PASSWORD,
+                                                "remember": "y"})
+    assert response.status_code == 302
+    assert client.get_cookie("remember_token") is not None
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    profile = client.get("/auth/profile")
+    assert profile.status_code == 200 and world.buyer.email in profile.get_data(as_text=True)
+    client.post("/auth/logout")
+    assert client.get("/auth/profile").status_code == 302
+
+
+def test_sign_in_redirects_only_to_this_site(app: Flask, world: World) -> None:
+    client = app.test_client()
+    response = client.post("/auth/login?next=//evil.example/steal",
+                           data={"email": world.buyer.email, "password": factories.PASSWORD})
+    assert response.headers["Location"] == "/"
+    client = app.test_client()
+    response = client.post("/auth/login?next=/kube",
+                           data={"email": world.buyer.email, "password": factories.PASSWORD})
+    assert response.headers["Location"] == "/kube"
+
+
+def test_profile_updates(app: Flask, session: Session, world: World) -> None:
+    client = login(app.test_client(), world.buyer.email)
+    response = client.post("/auth/profile", data={"action": "profile", "profile-name": "Rina B",
+                                                  "profile-phone": "0813", "profile-locale": "en"})
+    assert response.status_code == 302
+    session.refresh(world.buyer)
+    assert world.buyer.name == "Rina B" and world.buyer.locale == "en"
+    response = client.post("/auth/profile", data={"action": "company", "company-company_name": "CV Kopra",
+                                                  "company-npwp": "", "company-province_code": "72"})
+    assert response.status_code == 302
+    assert session.scalar(select(OrderTakerProfile).where(OrderTakerProfile.user_id == world.buyer.id))
+
+
+def test_password_change_signs_out_other_devices(app: Flask, session: Session, world: World) -> None:
+    laptop = login(app.test_client(), world.buyer.email)
+    phone = login(app.test_client(), world.buyer.email)
+    response = phone.post("/auth/profile", data={
+        "action": "password", "password-current_password": factories.PASSWORD,
+        "password-new_password": "baru-sekali-9", "password-confirm": "baru-sekali-9"})
+    assert response.status_code == 302
+    assert phone.get("/auth/profile").status_code == 200
+    assert laptop.get("/auth/profile").status_code == 302
+
+
+def test_profile_needs_sign_in(client: FlaskClient) -> None:
+    response = client.get("/auth/profile")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_csrf_token_required_on_sign_in(csrf_app: Flask, session: Session) -> None:
+    factories.make_user(session, "csrf")
+    session.commit()
+    client = csrf_app.test_client()
+    response = client.post("/auth/login", data={"email": factories.email_of("csrf"),
+                                                "password": factories.PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/auth/profile").status_code == 302

@@ -1,0 +1,127 @@
+"""Public pages through the test client: home, products, KUBE directory, storefront, product page."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from marketplace.catalog.models import KubeStatus, ProductPhoto
+from tests import factories
+from tests.conftest import login
+from tests.factories import World
+
+
+def test_home_shows_products_kubes_categories(client: FlaskClient, world: World) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "Minyak Kelapa A" in html and "Tas Anyaman B" in html
+    assert "KUBE Kelapa A" in html
+    assert "Rp15.000" in html
+    assert "Draft B" not in html
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in html
+    assert "cdn" not in html.lower()
+
+
+def test_default_language_is_indonesian_and_english_on_request(client: FlaskClient, world: World) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="id">' in html
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in english
+    switched = client.get("/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in switched
+    # The switch is remembered for the next page.
+    assert '<html lang="en">' in client.get("/products").get_data(as_text=True)
+
+
+def test_product_list_filters(client: FlaskClient, world: World) -> None:
+    html = client.get("/products?province=72").get_data(as_text=True)
+    assert "Minyak Kelapa A" in html and "Tas Anyaman B" not in html
+    html = client.get("/products?q=anyaman").get_data(as_text=True)
+    assert "Tas Anyaman B" in html and "Minyak Kelapa A" not in html
+    for junk in ("?min_price=abc", "?sort=evil", "?page=-3", "?page=99999999999999", "?category=%00",
+                 "?q=" + "x" * 3000, "?max_price=1e9"):
+        assert client.get("/products" + junk).status_code == 200, junk
+
+
+def test_kube_directory_filters_by_province_and_kind(client: FlaskClient, world: World) -> None:
+    html = client.get("/kube?province=32").get_data(as_text=True)
+    assert "KUBE Anyaman B" in html and "KUBE Kelapa A" not in html
+    html = client.get("/kube?kind=services").get_data(as_text=True)
+    assert "KUBE Anyaman B" not in html
+    assert client.get("/kube?kind=bogus&page=x").status_code == 200
+
+
+def test_storefront_and_product_page(client: FlaskClient, world: World) -> None:
+    html = client.get(f"/kube/{world.kube_a.slug}").get_data(as_text=True)
+    assert "KUBE Kelapa A" in html and "Minyak Kelapa A" in html
+    assert "Kabupaten Banggai" in html and "Sulawesi Tengah" in html
+    assert world.kube_a.bank_account_number not in html  # payout account is private
+    product = client.get(f"/product/{world.product_a.id}/{world.product_a.slug}")
+    assert product.status_code == 200 and "Rp15.000" in product.get_data(as_text=True)
+    redirect = client.get(f"/product/{world.product_a.id}")
+    assert redirect.status_code == 301 and redirect.headers["Location"].endswith(world.product_a.slug)
+
+
+def test_private_things_are_404_for_outsiders(client: FlaskClient, session: Session, world: World) -> None:
+    assert client.get(f"/product/{world.draft_b.id}/{world.draft_b.slug}").status_code == 404
+    world.kube_b.status = KubeStatus.SUSPENDED
+    session.commit()
+    assert client.get(f"/kube/{world.kube_b.slug}").status_code == 404
+    assert client.get(f"/product/{world.product_b.id}/{world.product_b.slug}").status_code == 404
+    assert client.get("/kube/no-such-kube").status_code == 404
+
+
+def test_bank_account_visible_to_officers_facilitator_operator_only(app: Flask, world: World) -> None:
+    number = world.kube_a.bank_account_number
+    assert number
+    for who, visible in [("ketua_a", True), ("facilitator_a", True), ("operator", True),
+                         ("anggota_a", False), ("facilitator_b", False), ("buyer", False)]:
+        client = login(app.test_client(), factories.email_of(who))
+        html = client.get(f"/kube/{world.kube_a.slug}").get_data(as_text=True)
+        assert (number in html) is visible, who
+
+
+def test_members_see_their_drafts(app: Flask, world: World) -> None:
+    client = login(app.test_client(), factories.email_of("ketua_b"))
+    assert client.get(f"/product/{world.draft_b.id}/{world.draft_b.slug}").status_code == 200
+    client = login(app.test_client(), factories.email_of("ketua_a"))
+    assert client.get(f"/product/{world.draft_b.id}/{world.draft_b.slug}").status_code == 404
+
+
+def test_media_is_served(client: FlaskClient, app: Flask, session: Session, world: World) -> None:
+    from marketplace.catalog import services
+
+    limits = services.ImageLimits(app.config["MEDIA_ROOT"], 1_000_000, 1_000_000)
+    photo = services.add_product_photo(session, world.operator, world.product_a.id, factories.png_bytes(), limits)
+    session.commit()
+    response = client.get(f"/media/{photo.key[:2]}/{photo.key}_thumb.jpg")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    response.close()
+    assert client.get("/media/../../etc/passwd").status_code == 404
+    html = client.get("/").get_data(as_text=True)
+    assert f"{photo.key}_thumb.jpg" in html
+
+
+def test_pages_run_a_constant_number_of_queries(client: FlaskClient, session: Session, world: World,
+                                                count_queries: object) -> None:
+    """No query per row: the same page with 2 or 20 products issues the same number of statements."""
+    from typing import Any
+
+    counting: Any = count_queries
+    pages = ["/", "/products", f"/kube/{world.kube_a.slug}", "/kube"]
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for url in pages:
+            with counting() as counter:
+                assert client.get(url).status_code == 200
+            counts[url] = counter.count
+        return counts
+
+    before = measure()
+    for i in range(18):
+        kube = world.kube_a if i % 2 else factories.make_kube(session, f"KUBE Tambahan {i}")
+        product = factories.make_product(session, kube, world.category, f"Barang {i}")
+        session.add(ProductPhoto(product_id=product.id, key=f"{i:02d}photo{i}", width=8, height=6))
+    session.commit()
+    assert measure() == before

@@ -1,0 +1,45 @@
+"""Configuration comes from MARKETPLACE_* variables; production refuses unsafe defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace import create_app
+from marketplace.config import ConfigError
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.setenv("MARKETPLACE_DATABASE_URL", "sqlite:///:memory:")
+    monkeypatch.setenv("MARKETPLACE_SECRET_KEY", "from-the-environment-123")
+    monkeypatch.setenv("MARKETPLACE_MAX_UPLOAD_BYTES", "1234")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///:memory:"
+    assert app.config["SECRET_KEY"] == "from-the-environment-123"
+    assert app.config["MAX_UPLOAD_BYTES"] == 1234
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "id"
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MARKETPLACE_DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/pasarkube.sqlite3")
+
+
+@pytest.mark.parametrize("secret", [None, "dev-insecure-change-me", "short"])
+def test_production_refuses_weak_secret_key(monkeypatch: pytest.MonkeyPatch, secret: str | None) -> None:
+    monkeypatch.setenv("MARKETPLACE_ENV", "production")
+    if secret is None:
+        monkeypatch.delenv("MARKETPLACE_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("MARKETPLACE_SECRET_KEY", secret)
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_production_starts_with_a_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETPLACE_ENV", "production")
+    monkeypatch.setenv("MARKETPLACE_SECRET_KEY", "9f2c" * 16)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
