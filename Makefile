@@ -39,7 +39,6 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check marketplace tests bench
-	$(BIN)/ruff format --check marketplace tests bench
 	$(BIN)/mypy
 
 e2e: install-dev

@@ -51,8 +51,9 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
         from marketplace.auth.services import load_user
+        from marketplace.web import db_session
 
-        return load_user(db.session, user_id)
+        return load_user(db_session(), user_id)
 
 
 def register_blueprints(app: Flask) -> None:

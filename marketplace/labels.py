@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.models import BusinessKind, Category, KubeStatus, MemberRole, ProductStatus, Unit
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[StrEnum, object] = {
     KubeStatus.DRAFT: _l("Draft"),
     KubeStatus.VERIFIED: _l("Verified"),
     KubeStatus.ACTIVE: _l("Active"),
@@ -43,7 +44,7 @@ UNIT_LABELS = {
 def status_label(status: StrEnum) -> str:
     if status == ProductStatus.DRAFT:
         return str(STATUS_LABELS[KubeStatus.DRAFT])
-    return str(STATUS_LABELS.get(status, status.value))  # type: ignore[call-overload]
+    return str(STATUS_LABELS.get(status, status.value))
 
 
 def business_kind_label(kind: BusinessKind) -> str:

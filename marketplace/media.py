@@ -71,10 +71,10 @@ def store_image(
                         mp=max_pixels // 1_000_000,
                     )
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-                img = ImageOps.exif_transpose(img) or img
-                rgb = _to_rgb(img)
+            with Image.open(io.BytesIO(data)) as opened:
+                opened.load()
+                upright: Image.Image = ImageOps.exif_transpose(opened) or opened
+                rgb = _to_rgb(upright)
     except ValidationError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):

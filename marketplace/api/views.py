@@ -1,3 +1,6 @@
 """The JSON API v1, one module per resource; importing them registers their routes on the blueprint."""
 
-from marketplace.api import kubes, openapi, products, tokens  # noqa: F401
+import marketplace.api.kubes
+import marketplace.api.openapi
+import marketplace.api.products
+import marketplace.api.tokens  # noqa: F401

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from marketplace.catalog.models import FacilitatorAssignment, KubeMember
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """A person who signs in. Every user is a buyer; other roles come from flags and memberships."""
 
     __tablename__ = "users"
@@ -58,7 +58,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"<User {self.id} {self.email}>"
 
 
-class OrderTakerProfile(db.Model):  # type: ignore[name-defined,misc]
+class OrderTakerProfile(db.Model):  # type: ignore[name-defined]
     """A business buyer (offtaker) that sources inputs in bulk."""
 
     __tablename__ = "order_taker_profiles"
@@ -76,7 +76,7 @@ class OrderTakerProfile(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(back_populates="order_taker_profile")
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(db.Model):  # type: ignore[name-defined]
     """A bearer token for the JSON API. Only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from marketplace import regions
@@ -14,8 +15,7 @@ from marketplace.auth import bp, services
 from marketplace.auth.forms import LoginForm, OrderTakerForm, PasswordForm, ProfileForm, RegisterForm
 from marketplace.catalog.services import kubes_of_member
 from marketplace.common import DomainError
-from marketplace.extensions import db
-from marketplace.web import apply_error
+from marketplace.web import apply_error, db_session
 
 
 def _safe_next(default: str) -> str:
@@ -41,11 +41,11 @@ def login() -> str | Response:
         return redirect(_safe_next(url_for("catalog.home")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
+        user = services.authenticate(db_session(), form.email.data or "", form.password.data or "")
         if user is None:
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
-            db.session.commit()
+            db_session().commit()
             _start_session(user, bool(form.remember.data))
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(url_for("catalog.home")))
@@ -60,17 +60,17 @@ def register() -> str | Response:
     if form.validate_on_submit():
         try:
             user = services.register_user(
-                db.session,
+                db_session(),
                 email=form.email.data or "",
                 password=form.password.data or "",
                 name=form.name.data or "",
                 phone=form.phone.data,
             )
         except DomainError as error:
-            db.session.rollback()
+            db_session().rollback()
             apply_error(form, error)
         else:
-            db.session.commit()
+            db_session().commit()
             _start_session(user, remember=False)
             flash(_("Your account is ready. Selamat berbelanja!"), "success")
             return redirect(_safe_next(url_for("catalog.home")))
@@ -98,24 +98,25 @@ def profile() -> str | Response:
     company_form.province_code.choices = [("", "—")] + [(r.code, r.name) for r in regions.provinces()]
     action = request.form.get("action")
     if request.method == "POST":
-        chosen = {"profile": form, "password": password_form, "company": company_form}.get(action or "")
+        forms: dict[str, FlaskForm] = {"profile": form, "password": password_form, "company": company_form}
+        chosen = forms.get(action or "")
         if chosen is not None and chosen.validate_on_submit():
             try:
                 if chosen is form:
                     services.update_profile(
-                        db.session, user,
+                        db_session(), user,
                         services.ProfileInput(name=form.name.data or "", phone=form.phone.data,
                                               locale=form.locale.data or None),
                     )
                     session.pop("lang", None)  # the saved preference wins from now on
                     message = _("Profile saved.")
                 elif chosen is password_form:
-                    services.change_password(db.session, user, password_form.current_password.data or "",
+                    services.change_password(db_session(), user, password_form.current_password.data or "",
                                              password_form.new_password.data or "")
                     message = _("Password changed. Other devices are signed out.")
                 else:
                     services.save_order_taker_profile(
-                        db.session, user,
+                        db_session(), user,
                         services.OrderTakerInput(
                             company_name=company_form.company_name.data or "",
                             business_field=company_form.business_field.data or "",
@@ -126,14 +127,14 @@ def profile() -> str | Response:
                     )
                     message = _("Company profile saved.")
             except DomainError as error:
-                db.session.rollback()
+                db_session().rollback()
                 apply_error(chosen, error)
             else:
-                db.session.commit()
+                db_session().commit()
                 if chosen is password_form:
                     login_user(user)  # this device stays signed in with the new auth version
                 flash(message, "success")
                 return redirect(url_for("auth.profile"))
-    memberships = kubes_of_member(db.session, user)
+    memberships = kubes_of_member(db_session(), user)
     return render_template("auth/profile.html", form=form, password_form=password_form,
                            company_form=company_form, memberships=memberships, user=user)

@@ -84,7 +84,7 @@ class Unit(StrEnum):
     BOTOL = "botol"
 
 
-class Kube(db.Model):  # type: ignore[name-defined,misc]
+class Kube(db.Model):  # type: ignore[name-defined]
     """A Kelompok Usaha Bersama: 5-20 households of one desa running one business together."""
 
     __tablename__ = "kubes"
@@ -129,7 +129,7 @@ class Kube(db.Model):  # type: ignore[name-defined,misc]
         return f"<Kube {self.slug} {self.status}>"
 
 
-class KubeMember(db.Model):  # type: ignore[name-defined,misc]
+class KubeMember(db.Model):  # type: ignore[name-defined]
     """A household's place in a KUBE, with its role."""
 
     __tablename__ = "kube_members"
@@ -149,7 +149,7 @@ class KubeMember(db.Model):  # type: ignore[name-defined,misc]
         return self.role in OFFICER_ROLES
 
 
-class FacilitatorAssignment(db.Model):  # type: ignore[name-defined,misc]
+class FacilitatorAssignment(db.Model):  # type: ignore[name-defined]
     """A pendamping sosial assigned to a KUBE (Permensos 2/2019 art. 9)."""
 
     __tablename__ = "facilitator_assignments"
@@ -166,7 +166,7 @@ class FacilitatorAssignment(db.Model):  # type: ignore[name-defined,misc]
     facilitator: Mapped[User] = relationship(back_populates="facilitator_assignments")
 
 
-class Category(db.Model):  # type: ignore[name-defined,misc]
+class Category(db.Model):  # type: ignore[name-defined]
     """A small two-level tree of product categories, named in Indonesian and English."""
 
     __tablename__ = "categories"
@@ -186,7 +186,7 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
         return self.name_en if locale == "en" else self.name_id
 
 
-class Product(db.Model):  # type: ignore[name-defined,misc]
+class Product(db.Model):  # type: ignore[name-defined]
     """Something a KUBE sells. Prices in whole Rupiah; weight in grams per unit."""
 
     __tablename__ = "products"
@@ -239,7 +239,7 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
         return f"<Product {self.id} {self.slug} {self.status}>"
 
 
-class ProductPhoto(db.Model):  # type: ignore[name-defined,misc]
+class ProductPhoto(db.Model):  # type: ignore[name-defined]
     """A product photo, re-encoded without EXIF, with a thumbnail (see marketplace.media)."""
 
     __tablename__ = "product_photos"

@@ -728,7 +728,7 @@ def public_products(
             )
     if filters.sort not in SORTS:
         raise ValidationError(N_("Unknown sort order."), field="sort")
-    order = {
+    order: tuple[Any, Any] = {
         "newest": (Product.published_at.desc(), Product.id.desc()),
         "price_asc": (Product.price.asc(), Product.id.asc()),
         "price_desc": (Product.price.desc(), Product.id.desc()),

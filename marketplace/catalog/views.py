@@ -11,7 +11,7 @@ from marketplace.catalog import bp, services
 from marketplace.catalog.models import BusinessKind
 from marketplace.catalog.permissions import Action, allowed_actions
 from marketplace.common import ValidationError
-from marketplace.extensions import db
+from marketplace.web import db_session
 
 
 def _int_arg(name: str, minimum: int = 0) -> int | None:
@@ -32,7 +32,7 @@ def _viewer() -> services.User | None:
 
 @bp.route("/")
 def home() -> str:
-    data = services.home_page(db.session)
+    data = services.home_page(db_session())
     return render_template("catalog/home.html", data=data)
 
 
@@ -48,13 +48,13 @@ def products() -> str:
         q=(request.args.get("q") or "").strip()[:200] or None,
         sort=sort if sort in services.SORTS else "newest",
     )
-    page = services.public_products(db.session, filters, page=_page_arg(), per_page=24)
+    page = services.public_products(db_session(), filters, page=_page_arg(), per_page=24)
     return render_template(
         "catalog/products.html",
         page=page,
         filters=filters,
-        categories=services.category_tree(db.session),
-        provinces=services.provinces_with_kubes(db.session),
+        categories=services.category_tree(db_session()),
+        provinces=services.provinces_with_kubes(db_session()),
     )
 
 
@@ -65,28 +65,28 @@ def kubes() -> str:
         kind = None
     province = request.args.get("province") or None
     try:
-        page = services.public_kubes(db.session, province=province, kind=kind,
+        page = services.public_kubes(db_session(), province=province, kind=kind,
                                      q=(request.args.get("q") or "")[:100] or None, page=_page_arg())
     except ValidationError:
-        page = services.public_kubes(db.session, page=1)
+        page = services.public_kubes(db_session(), page=1)
     return render_template(
         "catalog/kubes.html",
         page=page,
         province=province,
         kind=kind,
         kinds=list(BusinessKind),
-        provinces=services.provinces_with_kubes(db.session),
+        provinces=services.provinces_with_kubes(db_session()),
     )
 
 
 @bp.route("/kube/<slug>")
 def kube(slug: str) -> str:
     viewer = _viewer()
-    kube = services.kube_by_slug(db.session, slug, viewer)
-    actions = allowed_actions(db.session, viewer, kube)
+    kube = services.kube_by_slug(db_session(), slug, viewer)
+    actions = allowed_actions(db_session(), viewer, kube)
     category = request.args.get("category") or None
     page = services.public_products(
-        db.session, services.ProductFilters(kube=kube.slug, category=category, sort="newest"),
+        db_session(), services.ProductFilters(kube=kube.slug, category=category, sort="newest"),
         page=_page_arg(), per_page=24,
     )
     return render_template(
@@ -104,12 +104,12 @@ def kube(slug: str) -> str:
 @bp.route("/product/<int:product_id>/<slug>")
 def product(product_id: int, slug: str | None = None) -> str | Response:
     viewer = _viewer()
-    item = services.product_for_viewer(db.session, product_id, viewer)
+    item = services.product_for_viewer(db_session(), product_id, viewer)
     if slug != item.slug:
         return redirect(url_for("catalog.product", product_id=item.id, slug=item.slug), code=301)
-    actions = allowed_actions(db.session, viewer, item.kube)
+    actions = allowed_actions(db_session(), viewer, item.kube)
     more = services.public_products(
-        db.session, services.ProductFilters(kube=item.kube.slug, sort="newest"), per_page=5
+        db_session(), services.ProductFilters(kube=item.kube.slug, sort="newest"), per_page=5
     )
     return render_template(
         "catalog/product.html",

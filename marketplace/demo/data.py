@@ -88,33 +88,61 @@ class KubeData:
     products: tuple[ProductData, ...]
 
 
+# fmt: off  (one line per item reads better than the formatter's one line per field)
 CATEGORIES: tuple[CategoryData, ...] = (
-    CategoryData("food-drink", "Makanan & Minuman", "Food & drink", "🍲", (
-        CategoryData("snacks", "Camilan", "Snacks", "🍘"),
-        CategoryData("spices-sauces", "Bumbu", "Spices & sauces", "🧂"),
-        CategoryData("drinks", "Minuman", "Drinks", "☕"),
-    )),
-    CategoryData("coconut-products", "Olahan Kelapa", "Coconut products", "🥥", (
-        CategoryData("whole-coconuts-water", "Kelapa Butir & Air Kelapa", "Whole coconuts & water", "🌴"),
-        CategoryData("oils", "Minyak", "Oils", "💧"),
-        CategoryData("soap-care", "Sabun & Perawatan", "Soap & care", "🧼"),
-        CategoryData("charcoal-briquettes", "Arang & Briket", "Charcoal & briquettes", "🔥"),
-        CategoryData("coir-fibre", "Sabut & Serat", "Coir & fibre", "🪢"),
-    )),
-    CategoryData("crafts", "Kerajinan", "Crafts", "🧺", (
-        CategoryData("woven-goods", "Anyaman", "Woven goods", "🎋"),
-        CategoryData("textiles-tailoring", "Tekstil & Jahit", "Textiles & tailoring", "🧵"),
-    )),
-    CategoryData("farm-produce", "Hasil Tani", "Farm produce", "🌾", (
-        CategoryData("vegetables-fruit", "Sayur & Buah", "Vegetables & fruit", "🥬"),
-        CategoryData("livestock-fish", "Ternak & Ikan", "Livestock & fish", "🐟"),
-    )),
+    CategoryData(
+        "food-drink",
+        "Makanan & Minuman",
+        "Food & drink",
+        "🍲",
+        (
+            CategoryData("snacks", "Camilan", "Snacks", "🍘"),
+            CategoryData("spices-sauces", "Bumbu", "Spices & sauces", "🧂"),
+            CategoryData("drinks", "Minuman", "Drinks", "☕"),
+        ),
+    ),
+    CategoryData(
+        "coconut-products",
+        "Olahan Kelapa",
+        "Coconut products",
+        "🥥",
+        (
+            CategoryData("whole-coconuts-water", "Kelapa Butir & Air Kelapa", "Whole coconuts & water", "🌴"),
+            CategoryData("oils", "Minyak", "Oils", "💧"),
+            CategoryData("soap-care", "Sabun & Perawatan", "Soap & care", "🧼"),
+            CategoryData("charcoal-briquettes", "Arang & Briket", "Charcoal & briquettes", "🔥"),
+            CategoryData("coir-fibre", "Sabut & Serat", "Coir & fibre", "🪢"),
+        ),
+    ),
+    CategoryData(
+        "crafts",
+        "Kerajinan",
+        "Crafts",
+        "🧺",
+        (
+            CategoryData("woven-goods", "Anyaman", "Woven goods", "🎋"),
+            CategoryData("textiles-tailoring", "Tekstil & Jahit", "Textiles & tailoring", "🧵"),
+        ),
+    ),
+    CategoryData(
+        "farm-produce",
+        "Hasil Tani",
+        "Farm produce",
+        "🌾",
+        (
+            CategoryData("vegetables-fruit", "Sayur & Buah", "Vegetables & fruit", "🥬"),
+            CategoryData("livestock-fish", "Ternak & Ikan", "Livestock & fish", "🐟"),
+        ),
+    ),
     CategoryData("services", "Jasa", "Services", "🤝"),
 )
+
+# fmt: on
 
 FACILITATOR_BANGGAI = f"pendamping@{EMAIL_DOMAIN}"
 FACILITATOR_OTHERS = f"pendamping2@{EMAIL_DOMAIN}"
 
+# fmt: off
 PLATFORM_USERS: tuple[PlatformUserData, ...] = (
     PlatformUserData(f"pembeli@{EMAIL_DOMAIN}", "Rina Pembeli", "buyer", "0813-2045-7781"),
     PlatformUserData(FACILITATOR_BANGGAI, "Andi Pratama", "facilitator (Banggai)", "0821-9033-4120",
@@ -124,6 +152,8 @@ PLATFORM_USERS: tuple[PlatformUserData, ...] = (
     PlatformUserData(f"offtaker@{EMAIL_DOMAIN}", "Hendra Wijaya", "order taker", "0811-3370-5528"),
     PlatformUserData(f"admin@{EMAIL_DOMAIN}", "Admin Pasar KUBE", "operator", is_operator=True),
 )
+
+# fmt: on
 
 KETUA_SIGN_IN = f"ketua@{EMAIL_DOMAIN}"
 ANGGOTA_SIGN_IN = f"anggota@{EMAIL_DOMAIN}"
@@ -158,6 +188,7 @@ def _m(*names: str) -> tuple[MemberData, ...]:
     return tuple(MemberData(n) for n in names)
 
 
+# fmt: off
 KUBES: tuple[KubeData, ...] = (
     # --- Kabupaten Banggai, Sulawesi Tengah: one coconut, many products, many KUBEs ------------------
     KubeData(
@@ -895,3 +926,4 @@ KUBES: tuple[KubeData, ...] = (
         ),
     ),
 )
+# fmt: on

@@ -79,8 +79,15 @@ def _gradient(size: tuple[int, int], top: RGB, bottom: RGB, *, diagonal: bool = 
 class _Pen:
     """Draws in design coordinates; `zoom` enlarges around a centre for close-up photos."""
 
-    def __init__(self, img: Image.Image, design_width: float, *, zoom: float = 1.0,
-                 centre: Point = (400, 300), shift: Point = (0, 0)) -> None:
+    def __init__(
+        self,
+        img: Image.Image,
+        design_width: float,
+        *,
+        zoom: float = 1.0,
+        centre: Point = (400, 300),
+        shift: Point = (0, 0),
+    ) -> None:
         self.img = img
         self.draw = ImageDraw.Draw(img)
         self.k = img.width / design_width
@@ -102,19 +109,33 @@ class _Pen:
     def w(self, width: float) -> int:
         return max(1, round(width * self.k * self.zoom))
 
-    def ellipse(self, box: Sequence[float], fill: RGB | None = None, outline: RGB | None = None,
-                width: float = 0) -> None:
+    def ellipse(
+        self, box: Sequence[float], fill: RGB | None = None, outline: RGB | None = None, width: float = 0
+    ) -> None:
         self.draw.ellipse(self.box(*box), fill=fill, outline=outline, width=self.w(width) if outline else 0)
 
-    def rect(self, box: Sequence[float], fill: RGB | None = None, outline: RGB | None = None,
-             width: float = 0, radius: float = 0) -> None:
-        self.draw.rounded_rectangle(self.box(*box), radius=radius * self.k * self.zoom, fill=fill,
-                                    outline=outline, width=self.w(width) if outline else 0)
+    def rect(
+        self,
+        box: Sequence[float],
+        fill: RGB | None = None,
+        outline: RGB | None = None,
+        width: float = 0,
+        radius: float = 0,
+    ) -> None:
+        self.draw.rounded_rectangle(
+            self.box(*box),
+            radius=radius * self.k * self.zoom,
+            fill=fill,
+            outline=outline,
+            width=self.w(width) if outline else 0,
+        )
 
-    def polygon(self, points: Sequence[Point], fill: RGB | None = None, outline: RGB | None = None,
-                width: float = 0) -> None:
-        self.draw.polygon([self.xy(*p) for p in points], fill=fill, outline=outline,
-                          width=self.w(width) if outline else 0)
+    def polygon(
+        self, points: Sequence[Point], fill: RGB | None = None, outline: RGB | None = None, width: float = 0
+    ) -> None:
+        self.draw.polygon(
+            [self.xy(*p) for p in points], fill=fill, outline=outline, width=self.w(width) if outline else 0
+        )
 
     def line(self, points: Sequence[Point], fill: RGB, width: float) -> None:
         self.draw.line([self.xy(*p) for p in points], fill=fill, width=self.w(width), joint="curve")
@@ -133,8 +154,8 @@ class _Pen:
     def patterned(self, points: Sequence[Point], paint: Callable[[ImageDraw.ImageDraw, int, int], None]) -> None:
         """Fill a polygon with a pattern painted in pixel space over its bounding box."""
         pts = [self.xy(*p) for p in points]
-        x0, y0 = int(min(p[0] for p in pts)), int(min(p[1] for p in pts))
-        x1, y1 = int(math.ceil(max(p[0] for p in pts))), int(math.ceil(max(p[1] for p in pts)))
+        x0, y0 = math.floor(min(p[0] for p in pts)), math.floor(min(p[1] for p in pts))
+        x1, y1 = math.ceil(max(p[0] for p in pts)), math.ceil(max(p[1] for p in pts))
         if x1 <= x0 or y1 <= y0:
             return
         tile = Image.new("RGB", (x1 - x0, y1 - y0))
@@ -209,8 +230,9 @@ def _jar(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
     pen.rect((316, 250, 328, 420), fill=_shade(glass, 1.45), radius=6)
 
 
-def _round_pile(pen: _Pen, c: RGB, rng: random.Random, cx: float, base: float, radius: float,
-                rows: Sequence[int]) -> None:
+def _round_pile(
+    pen: _Pen, c: RGB, rng: random.Random, cx: float, base: float, radius: float, rows: Sequence[int]
+) -> None:
     for row, count in enumerate(rows):
         y = base - radius - row * radius * 1.55
         start = cx - (count - 1) * radius * 0.95
@@ -295,11 +317,12 @@ def _briquette(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
             x = start + i * size * 1.1 + rng.uniform(-2, 2)
             fill = _jitter(c, rng, 8)
             pen.polygon([(x, y), (x + 14, y - 12), (x + size + 14, y - 12), (x + size, y)], fill=_shade(fill, 1.3))
-            pen.polygon([(x + size, y), (x + size + 14, y - 12), (x + size + 14, y + size - 12),
-                         (x + size, y + size)], fill=_shade(fill, 0.7))
+            pen.polygon(
+                [(x + size, y), (x + size + 14, y - 12), (x + size + 14, y + size - 12), (x + size, y + size)],
+                fill=_shade(fill, 0.7),
+            )
             pen.rect((x, y, x + size, y + size), fill=fill)
-            pen.ellipse((x + size * 0.38, y + size * 0.38, x + size * 0.62, y + size * 0.62),
-                        fill=_shade(fill, 0.6))
+            pen.ellipse((x + size * 0.38, y + size * 0.38, x + size * 0.62, y + size * 0.62), fill=_shade(fill, 0.6))
 
 
 def _woven(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
@@ -344,8 +367,8 @@ def _pack(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
     _shadow(pen, 400, 230, table)
     pen.rect((312, 176, 488, _GROUND), fill=c, outline=_shade(c, 0.65), width=3, radius=20)
     pen.rect((312, 150, 488, 190), fill=_shade(c, 0.85), radius=4)
-    for x in range(312, 488, 12):
-        pen.polygon([(x, 150), (x + 6, 142), (x + 12, 150)], fill=_shade(c, 0.85))
+    for tooth in range(312, 488, 12):
+        pen.polygon([(tooth, 150), (tooth + 6, 142), (tooth + 12, 150)], fill=_shade(c, 0.85))
     pen.line([(318, 202), (482, 202)], _shade(c, 0.7), 3)
     chip = (236, 196, 110) if sum(c) < 600 else _shade(c, 0.9)
     pen.rect((342, 226, 458, 332), fill=(246, 244, 236), radius=44)
@@ -368,9 +391,8 @@ def _cup(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
     pen.ellipse((330, _GROUND - 50, 470, _GROUND - 14), fill=white)
     pen.ellipse((310, 246, 490, 280), fill=_shade(white, 0.9))
     pen.ellipse((320, 250, 480, 274), fill=c)
-    for k in range(3):
-        x = 360 + k * 40
-        pen.line([(x, 236), (x - 12, 210), (x + 4, 184), (x - 8, 160)], (255, 255, 255), 5)
+    for steam in (360, 400, 440):
+        pen.line([(steam, 236), (steam - 12, 210), (steam + 4, 184), (steam - 8, 160)], (255, 255, 255), 5)
     for _ in range(6):
         x, y = rng.uniform(190, 260) if rng.random() < 0.5 else rng.uniform(560, 620), rng.uniform(430, 462)
         pen.ellipse((x, y, x + 28, y + 20), fill=(82, 52, 34))
@@ -383,8 +405,7 @@ def _fish(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
     pen.ellipse((212, _GROUND - 98, 588, _GROUND + 6), fill=plate)
     for i, (x, y) in enumerate(((270, _GROUND - 88), (300, _GROUND - 40), (250, _GROUND - 140))):
         body = _jitter(c, rng, 10)
-        pen.polygon([(x + 230, y + 30), (x + 290, y), (x + 280, y + 30), (x + 290, y + 62)],
-                    fill=_shade(body, 0.85))
+        pen.polygon([(x + 230, y + 30), (x + 290, y), (x + 280, y + 30), (x + 290, y + 62)], fill=_shade(body, 0.85))
         pen.ellipse((x, y, x + 250, y + 62), fill=body, outline=_shade(body, 0.7), width=2)
         pen.ellipse((x + 30, y + 16, x + 44, y + 30), fill=(30, 30, 30))
         pen.arc((x + 60, y + 4, x + 110, y + 60), 300, 60, _shade(body, 0.75), 3)
@@ -395,14 +416,13 @@ def _fish(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
 
 def _block(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
     _shadow(pen, 400, 380, table)
-    pen.rect((300, _GROUND - 150, 500, _GROUND - 60), fill=_shade(c, 0.92), outline=_shade(c, 0.7), width=2,
-             radius=10)
+    pen.rect((300, _GROUND - 150, 500, _GROUND - 60), fill=_shade(c, 0.92), outline=_shade(c, 0.7), width=2, radius=10)
     pen.rect((300, _GROUND - 150, 500, _GROUND - 130), fill=_shade(c, 1.12), radius=10)
     wrap = (246, 238, 222)
     for row, count in enumerate((4, 3)):
         y = _GROUND - 50 - row * 44
         for i in range(count):
-            x = 250 + row * 55 + i * 110 + rng.uniform(-4, 4)
+            x = 250.0 + row * 55 + i * 110 + rng.uniform(-4, 4)
             pen.polygon([(x - 28, y - 14), (x, y + 4), (x - 28, y + 22)], fill=_shade(wrap, 0.92))
             pen.polygon([(x + 98, y - 14), (x + 70, y + 4), (x + 98, y + 22)], fill=_shade(wrap, 0.92))
             pen.rect((x, y - 16, x + 70, y + 24), fill=wrap, outline=_shade(wrap, 0.8), width=1.5, radius=8)
@@ -437,8 +457,14 @@ def _service(pen: _Pen, c: RGB, rng: random.Random, table: RGB) -> None:
     pen.arc((180, 300, 340, 460), 100, 260, tape, 16)
     for a in range(110, 260, 12):
         rad = math.radians(a)
-        pen.line([(260 + 74 * math.cos(rad), 380 + 74 * math.sin(rad)),
-                  (260 + 84 * math.cos(rad), 380 + 84 * math.sin(rad))], (60, 50, 30), 2)
+        pen.line(
+            [
+                (260 + 74 * math.cos(rad), 380 + 74 * math.sin(rad)),
+                (260 + 84 * math.cos(rad), 380 + 84 * math.sin(rad)),
+            ],
+            (60, 50, 30),
+            2,
+        )
 
 
 MOTIFS: dict[str, Callable[[_Pen, RGB, random.Random, RGB], None]] = {
@@ -503,8 +529,10 @@ def product_image(
     flat = _Pen(img, 800)
     table = _mix(bottom, (120, 80, 50), 0.35)
     flat.rect((0, _GROUND - 40 if not variant else _GROUND - 70, 800, 600), fill=table)
-    flat.rect((0, _GROUND - 40 if not variant else _GROUND - 70, 800, _GROUND - 34 if not variant
-               else _GROUND - 64), fill=_shade(table, 1.15))
+    flat.rect(
+        (0, _GROUND - 40 if not variant else _GROUND - 70, 800, _GROUND - 34 if not variant else _GROUND - 64),
+        fill=_shade(table, 1.15),
+    )
     if variant:
         pen = _Pen(img, 800, zoom=1.3, centre=(400, 300), shift=(0, -30))
     else:
@@ -530,8 +558,9 @@ def product_image(
 # --- KUBE banners ------------------------------------------------------------------------------------
 
 
-def _ridge(pen: _Pen, rng: random.Random, base: float, amplitude: float, colour: RGB,
-           width: float = 1200, bottom: float = 500) -> None:
+def _ridge(
+    pen: _Pen, rng: random.Random, base: float, amplitude: float, colour: RGB, width: float = 1200, bottom: float = 500
+) -> None:
     phase, freq = rng.uniform(0, math.tau), rng.uniform(1.2, 2.4)
     points: list[Point] = [(0, bottom)]
     for i in range(41):
@@ -562,8 +591,7 @@ def _house(pen: _Pen, rng: random.Random, x: float, ground: float, stilts: bool)
         for sx in (x + 8, x + 50, x + 92):
             pen.line([(sx, ground), (sx, ground - lift)], (100, 76, 52), 5)
     pen.rect((x, ground - lift - 60, x + 100, ground - lift), fill=wall, outline=_shade(wall, 0.7), width=2)
-    pen.polygon([(x - 12, ground - lift - 58), (x + 50, ground - lift - 104), (x + 112, ground - lift - 58)],
-                fill=roof)
+    pen.polygon([(x - 12, ground - lift - 58), (x + 50, ground - lift - 104), (x + 112, ground - lift - 58)], fill=roof)
     pen.rect((x + 16, ground - lift - 44, x + 36, ground - lift - 22), fill=_shade(wall, 0.55))
     pen.rect((x + 60, ground - lift - 44, x + 84, ground - lift), fill=_shade(wall, 0.5))
 

@@ -11,6 +11,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -88,15 +89,13 @@ class _Loader:
 
     @property
     def password_hash(self) -> str:
-        # One hash for every demo account: hashing ~120 passwords with scrypt would take a minute.
+        # One hash for every demo account: hashing ~120 passwords one by one with scrypt adds ~10 s.
         if self._password_hash is None:
             self._password_hash = generate_password_hash(data.DEMO_PASSWORD)
         return self._password_hash
 
     def store(self, picture: bytes) -> media.StoredImage:
-        stored = media.store_image(
-            picture, self.media_root, max_bytes=_MAX_IMAGE_BYTES, max_pixels=_MAX_IMAGE_PIXELS
-        )
+        stored = media.store_image(picture, self.media_root, max_bytes=_MAX_IMAGE_BYTES, max_pixels=_MAX_IMAGE_PIXELS)
         self.written.append(stored.key)
         self.created["photos"] += 1
         return stored
@@ -104,13 +103,28 @@ class _Loader:
     def days_ago(self, low: float, high: float) -> datetime:
         return self.now - timedelta(days=self.rng.uniform(low, high))
 
-    def user(self, email: str, name: str, *, phone: str | None = None, is_facilitator: bool = False,
-             is_operator: bool = False, created_at: datetime | None = None) -> User:
+    def user(
+        self,
+        email: str,
+        name: str,
+        *,
+        phone: str | None = None,
+        is_facilitator: bool = False,
+        is_operator: bool = False,
+        created_at: datetime | None = None,
+    ) -> User:
         user = self.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(email=email, name=name, phone=phone, password_hash=self.password_hash,
-                        is_facilitator=is_facilitator, is_operator=is_operator, locale="id",
-                        created_at=created_at or self.days_ago(90, 150))
+            user = User(
+                email=email,
+                name=name,
+                phone=phone,
+                password_hash=self.password_hash,
+                is_facilitator=is_facilitator,
+                is_operator=is_operator,
+                locale="id",
+                created_at=created_at or self.days_ago(90, 150),
+            )
             self.session.add(user)
             self.created["users"] += 1
         return user
@@ -129,8 +143,14 @@ class _Loader:
     def category(self, item: data.CategoryData, parent: Category | None, position: int) -> Category:
         category = self.session.scalar(select(Category).where(Category.slug == item.slug))
         if category is None:
-            category = Category(slug=item.slug, name_id=item.name_id, name_en=item.name_en, icon=item.icon,
-                                position=position, parent=parent)
+            category = Category(
+                slug=item.slug,
+                name_id=item.name_id,
+                name_en=item.name_en,
+                icon=item.icon,
+                position=position,
+                parent=parent,
+            )
             self.session.add(category)
             self.created["categories"] += 1
         self.categories[item.slug] = category
@@ -138,19 +158,31 @@ class _Loader:
 
     def load_platform_users(self) -> dict[str, User]:
         users = {
-            item.email: self.user(item.email, item.name, phone=item.phone, is_facilitator=item.is_facilitator,
-                                  is_operator=item.is_operator, created_at=self.days_ago(150, 200))
+            item.email: self.user(
+                item.email,
+                item.name,
+                phone=item.phone,
+                is_facilitator=item.is_facilitator,
+                is_operator=item.is_operator,
+                created_at=self.days_ago(150, 200),
+            )
             for item in data.PLATFORM_USERS
         }
         self.session.flush()
         for taker in data.ORDER_TAKERS:
             user = users[taker.email]
             if user.order_taker_profile is None:
-                self.session.add(OrderTakerProfile(
-                    user=user, company_name=taker.company_name, business_field=taker.business_field,
-                    npwp=taker.npwp, address=taker.address, province_code=taker.province_code,
-                    website=taker.website,
-                ))
+                self.session.add(
+                    OrderTakerProfile(
+                        user=user,
+                        company_name=taker.company_name,
+                        business_field=taker.business_field,
+                        npwp=taker.npwp,
+                        address=taker.address,
+                        province_code=taker.province_code,
+                        website=taker.website,
+                    )
+                )
                 self.created["order_takers"] += 1
         return users
 
@@ -163,11 +195,22 @@ class _Loader:
             status = KubeStatus(item.status)
             created_at = self.days_ago(75, 120)
             kube = Kube(
-                name=item.name, slug=slug, province_code=path.province_code, regency_code=path.regency_code,
-                district_code=path.district_code, village_code=path.village_code, address=item.address,
-                business_kind=BusinessKind(item.business_kind), founded_on=item.founded_on, story=item.story,
-                phone=item.phone, bank_name=item.bank_name, bank_account_number=item.bank_account_number,
-                bank_account_holder=item.name, status=status, created_at=created_at,
+                name=item.name,
+                slug=slug,
+                province_code=path.province_code,
+                regency_code=path.regency_code,
+                district_code=path.district_code,
+                village_code=path.village_code,
+                address=item.address,
+                business_kind=BusinessKind(item.business_kind),
+                founded_on=item.founded_on,
+                story=item.story,
+                phone=item.phone,
+                bank_name=item.bank_name,
+                bank_account_number=item.bank_account_number,
+                bank_account_holder=item.name,
+                status=status,
+                created_at=created_at,
             )
             if status != KubeStatus.DRAFT:
                 kube.verified_at = created_at + timedelta(days=self.rng.uniform(2, 10))
@@ -177,11 +220,17 @@ class _Loader:
             self.created["kubes"] += 1
 
         members = self.load_members(kube, item)
-        if self.session.scalar(select(FacilitatorAssignment.id).where(
-                FacilitatorAssignment.kube_id == kube.id,
-                FacilitatorAssignment.facilitator_id == facilitator.id)) is None:
-            self.session.add(FacilitatorAssignment(kube_id=kube.id, facilitator_id=facilitator.id,
-                                                   assigned_at=kube.created_at))
+        if (
+            self.session.scalar(
+                select(FacilitatorAssignment.id).where(
+                    FacilitatorAssignment.kube_id == kube.id, FacilitatorAssignment.facilitator_id == facilitator.id
+                )
+            )
+            is None
+        ):
+            self.session.add(
+                FacilitatorAssignment(kube_id=kube.id, facilitator_id=facilitator.id, assigned_at=kube.created_at)
+            )
             self.created["assignments"] += 1
 
         place = _place(path)
@@ -194,8 +243,7 @@ class _Loader:
 
     def load_members(self, kube: Kube, item: data.KubeData) -> list[User]:
         key = slugify(item.name).removeprefix("kube-")
-        existing = {m.user_id: m for m in self.session.scalars(
-            select(KubeMember).where(KubeMember.kube_id == kube.id))}
+        existing = {m.user_id: m for m in self.session.scalars(select(KubeMember).where(KubeMember.kube_id == kube.id))}
         taken = {m.role for m in existing.values()}
         users: list[User] = []
         for index, member in enumerate(item.members):
@@ -211,17 +259,24 @@ class _Loader:
             self.created["members"] += 1
         return users
 
-    def load_product(self, kube: Kube, item: data.ProductData, creator: User, reviewer: User,
-                     place: str) -> None:
+    def load_product(self, kube: Kube, item: data.ProductData, creator: User, reviewer: User, place: str) -> None:
         slug = slugify(item.name)
         product = self.session.scalar(select(Product).where(Product.kube_id == kube.id, Product.slug == slug))
         if product is None:
             category = self.categories[item.category]
             product = Product(
-                kube_id=kube.id, category_id=category.id, name=item.name, slug=slug,
-                description=item.description, unit=Unit(item.unit), price=item.price, stock=item.stock,
-                min_order_qty=item.min_order_qty, weight_grams=item.weight_grams,
-                status=ProductStatus(item.status), created_by_id=creator.id,
+                kube_id=kube.id,
+                category_id=category.id,
+                name=item.name,
+                slug=slug,
+                description=item.description,
+                unit=Unit(item.unit),
+                price=item.price,
+                stock=item.stock,
+                min_order_qty=item.min_order_qty,
+                weight_grams=item.weight_grams,
+                status=ProductStatus(item.status),
+                created_by_id=creator.id,
             )
             self.set_dates(product, reviewer)
             self.session.add(product)
@@ -232,13 +287,25 @@ class _Loader:
         category = self.categories[item.category]
         for variant in range(item.photos):
             picture = images.product_image(
-                item.name, motif=item.motif, colour=item.color, category_slug=self.top_slug[item.category],
-                category_label=category.name_id, subtitle=f"{kube.name} · {place}", variant=variant,
+                item.name,
+                motif=item.motif,
+                colour=item.color,
+                category_slug=self.top_slug[item.category],
+                category_label=category.name_id,
+                subtitle=f"{kube.name} · {place}",
+                variant=variant,
                 size=self.product_size,
             )
             stored = self.store(picture)
-            product.photos.append(ProductPhoto(key=stored.key, width=stored.width, height=stored.height,
-                                               position=variant, created_at=product.created_at))
+            product.photos.append(
+                ProductPhoto(
+                    key=stored.key,
+                    width=stored.width,
+                    height=stored.height,
+                    position=variant,
+                    created_at=product.created_at,
+                )
+            )
 
     def set_dates(self, product: Product, reviewer: User) -> None:
         """Published products spread over the last 60 days; the review queue is a few days old."""
@@ -282,8 +349,9 @@ def _count(session: Session, column: InstrumentedAttribute[int]) -> int:
     return session.scalar(select(func.count(column))) or 0
 
 
-def load_demo(session: Session, media_root: str, *, image_scale: float = 1.0,
-              now: datetime | None = None) -> DemoSummary:
+def load_demo(
+    session: Session, media_root: str | Path, *, image_scale: float = 1.0, now: datetime | None = None
+) -> DemoSummary:
     """Create whatever part of the demo content is missing (flushes, never commits).
 
     `image_scale` draws smaller pictures (tests use it); the counts stay the same. If anything fails,
@@ -310,4 +378,3 @@ def load_demo(session: Session, media_root: str, *, image_scale: float = 1.0,
         created=loader.created,
         seconds=time.perf_counter() - started,
     )
-

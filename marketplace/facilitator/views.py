@@ -93,7 +93,9 @@ _KUBE_ACTIONS = {
 }
 
 
-@bp.route("/kubes/<int:kube_id>/<any(verify, suspend, reinstate):verb>", methods=["POST"])
+@bp.route("/kubes/<int:kube_id>/verify", methods=["POST"], defaults={"verb": "verify"})
+@bp.route("/kubes/<int:kube_id>/suspend", methods=["POST"], defaults={"verb": "suspend"})
+@bp.route("/kubes/<int:kube_id>/reinstate", methods=["POST"], defaults={"verb": "reinstate"})
 @login_required
 def kube_action(kube_id: int, verb: str) -> Response:
     """Verify a draft KUBE, suspend a public one, or lift a suspension."""

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from marketplace import labels, media
 from marketplace.auth.models import User
 from marketplace.catalog import services
-from marketplace.catalog.models import Kube, KubeStatus, Product, ProductStatus
+from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
@@ -203,7 +203,9 @@ _PRODUCT_ACTIONS = {
 }
 
 
-@bp.route("/<slug>/products/<int:product_id>/<any(submit, archive, restore):verb>", methods=["POST"])
+@bp.route("/<slug>/products/<int:product_id>/submit", methods=["POST"], defaults={"verb": "submit"})
+@bp.route("/<slug>/products/<int:product_id>/archive", methods=["POST"], defaults={"verb": "archive"})
+@bp.route("/<slug>/products/<int:product_id>/restore", methods=["POST"], defaults={"verb": "restore"})
 @login_required
 def product_action(slug: str, product_id: int, verb: str) -> Response:
     """Send for review, archive or restore a product."""
@@ -307,7 +309,7 @@ def profile(slug: str) -> str | Response:
         photo_form=photo_form,
         bank_form=bank_form,
         member_form=member_form,
-        role_form=MemberRoleForm(),
+        member_roles=list(MemberRole),
         action_form=ActionForm(),
         actions=actions,
         Action=Action,

@@ -132,10 +132,13 @@ def test_dashboard_queries_do_not_grow_with_products(
 # --- Creating and editing products ------------------------------------------------------------------
 
 
-def test_new_product_form_renders(world: World, login_as: Login) -> None:
+def test_new_product_form_renders(world: World, session: Session, login_as: Login) -> None:
+    factories.make_category(session, "virgin-oil", parent=world.category)
+    session.commit()
     html = login_as("anggota_a").get(f"{A}/products/new").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html
-    assert "Coconut" in html and "bottle" in html.lower() or "botol" in html.lower()
+    assert ">Coconut</option>" in html and "– Virgin-Oil</option>" in html  # sub-categories indented
+    assert "bottle" in html
 
 
 def test_create_product_with_photo(world: World, session: Session, login_as: Login, app: Flask) -> None:
@@ -253,7 +256,7 @@ def test_edit_adds_a_photo_and_deletes_it(world: World, session: Session, login_
     product = _product(session, product_id)
     assert len(product.photos) == 1
     photo_id = product.photos[0].id
-    assert "photos/%d/delete" % photo_id in client.get(f"{A}/products/{product_id}/edit").get_data(as_text=True)
+    assert f"photos/{photo_id}/delete" in client.get(f"{A}/products/{product_id}/edit").get_data(as_text=True)
     assert client.post(f"{A}/products/{product_id}/photos/{photo_id}/delete").status_code == 302
     assert _count(session, ProductPhoto) == 0
 
@@ -510,3 +513,24 @@ def test_open_the_shop_of_a_verified_kube(world: World, session: Session, login_
     assert login_as("ketua_a").post(f"{A}/open").status_code == 302
     session.expire_all()
     assert session.get(Kube, world.kube_a.id).status == KubeStatus.ACTIVE  # type: ignore[union-attr]
+
+
+def test_forms_carry_the_csrf_token(csrf_app: Flask, session: Session) -> None:
+    import re
+
+    world = factories.build_world(session)
+    session.commit()
+    client = csrf_app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    client.post("/auth/login", data={"email": factories.email_of("ketua_a"), "password": factories.PASSWORD,
+                                     "csrf_token": token.group(1)})
+    html = client.get(A).get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    assert tokens
+    product_id = world.product_a.id
+    assert client.post(f"{A}/products/{product_id}/stock", data={"stock": "3"}).status_code == 400
+    assert client.post(f"{A}/products/{product_id}/stock",
+                       data={"stock": "3", "csrf_token": tokens[0]}).status_code == 302
+    assert _product(session, product_id).stock == 3
