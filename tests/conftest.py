@@ -67,10 +67,12 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
     app = create_app(config)
 
     @app.teardown_request
-    def _forget_signed_in_user(error: BaseException | None) -> None:
-        # The fixtures keep one app context open, so Flask reuses it (and its `g`) for every test request;
-        # Flask-Login caches the user in g, which would leak from one client's request into the next.
-        g.pop("_login_user", None)
+    def _fresh_g_per_request(error: BaseException | None) -> None:
+        # The fixtures keep one app context open, so Flask reuses it (and its `g`) for every test request.
+        # In production each request has its own; emulate that so that Flask-Login's user and Flask-Babel's
+        # locale, both cached in g, never leak from one request into the next.
+        for name in list(vars(g)):
+            delattr(g, name)
 
     return app
 

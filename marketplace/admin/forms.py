@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -23,8 +24,8 @@ class CategoryForm(FlaskForm):
     position = IntegerField(_l("Position"), default=0, validators=[Optional(), NumberRange(0, 10_000)])
 
     def fill_choices(self, top_level: list[Category]) -> None:
-        self.parent_id.choices = [("", str(_l("— none (top level) —")))] + [
-            (str(c.id), labels.category_name(c)) for c in top_level
+        self.parent_id.choices = [SelectChoice("", str(_l("— none (top level) —")))] + [
+            SelectChoice(str(c.id), labels.category_name(c)) for c in top_level
         ]
 
     def parent(self) -> int | None:

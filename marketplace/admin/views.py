@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.admin import bp
 from marketplace.admin.forms import AssignForm, CategoryForm, DeleteForm, RolesForm, UnassignForm
@@ -133,8 +134,8 @@ def users() -> str | Response:
     kubes = services.kubes_of_facilitator(db_session(), user)  # every KUBE, for an operator
     facilitators = services.facilitator_users(db_session(), user)
     assign_form = AssignForm(prefix="assign")
-    assign_form.kube_id.choices = [(k.id, k.name) for k in kubes]
-    assign_form.facilitator_id.choices = [(f.id, f"{f.name} <{f.email}>") for f in facilitators]
+    assign_form.kube_id.choices = [SelectChoice(k.id, k.name) for k in kubes]
+    assign_form.facilitator_id.choices = [SelectChoice(f.id, f"{f.name} <{f.email}>") for f in facilitators]
     action = request.form.get("action")
     here = url_for("admin.users", q=q or None, page=page_number if page_number > 1 else None)
     if request.method == "POST" and action == "roles":

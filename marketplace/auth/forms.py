@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
@@ -28,7 +29,12 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone / WhatsApp"), validators=[Optional(), Length(max=30)])
     locale = SelectField(
-        _l("Language"), choices=[("", _l("Automatic")), ("id", "Bahasa Indonesia"), ("en", "English")]
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("Automatic")),
+            SelectChoice("id", "Bahasa Indonesia"),
+            SelectChoice("en", "English"),
+        ],
     )
 
 

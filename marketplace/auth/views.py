@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from marketplace import regions
 from marketplace.auth import bp, services
@@ -95,7 +96,9 @@ def profile() -> str | Response:
     form = ProfileForm(obj=user, prefix="profile")
     password_form = PasswordForm(prefix="password")
     company_form = OrderTakerForm(obj=user.order_taker_profile, prefix="company")
-    company_form.province_code.choices = [("", "—")] + [(r.code, r.name) for r in regions.provinces()]
+    company_form.province_code.choices = [SelectChoice("", "—")] + [
+        SelectChoice(r.code, r.name) for r in regions.provinces()
+    ]
     action = request.form.get("action")
     if request.method == "POST":
         forms: dict[str, FlaskForm] = {"profile": form, "password": password_form, "company": company_form}

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace import labels, regions
@@ -32,13 +33,13 @@ class ProductForm(FlaskForm):
 
     def fill_choices(self, categories: list[Category]) -> None:
         """Category select with sub-categories indented under their parent; units with their labels."""
-        choices: list[tuple[str, str]] = [("", str(_l("Choose a category")))]
+        choices: list[SelectChoice] = [SelectChoice("", str(_l("Choose a category")))]
         for parent in categories:
-            choices.append((str(parent.id), labels.category_name(parent)))
-            choices += [(str(child.id), "\u00a0\u00a0\u00a0– " + labels.category_name(child))
+            choices.append(SelectChoice(str(parent.id), labels.category_name(parent)))
+            choices += [SelectChoice(str(child.id), "\u00a0\u00a0\u00a0– " + labels.category_name(child))
                         for child in parent.children]
         self.category_id.choices = choices
-        self.unit.choices = [(unit.value, labels.unit_label(unit)) for unit in Unit]
+        self.unit.choices = [SelectChoice(unit.value, labels.unit_label(unit)) for unit in Unit]
 
     def values(self) -> dict[str, object]:
         """The fields as the product services take them."""
@@ -62,8 +63,8 @@ class ActionForm(FlaskForm):
     """A bare POST button (submit, archive, delete ...): only the CSRF token."""
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    return [(role.value, labels.role_label(role)) for role in MemberRole]
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, labels.role_label(role)) for role in MemberRole]
 
 
 class KubeForm(FlaskForm):
@@ -82,8 +83,8 @@ class KubeForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Fill the selects; a lower region that does not belong to the chosen upper one is cleared."""
-        self.business_kind.choices = [("", str(_l("Choose")))] + [
-            (kind.value, labels.business_kind_label(kind)) for kind in BusinessKind
+        self.business_kind.choices = [SelectChoice("", str(_l("Choose")))] + [
+            SelectChoice(kind.value, labels.business_kind_label(kind)) for kind in BusinessKind
         ]
         levels = [self.province_code, self.regency_code, self.district_code, self.village_code]
         parent: str | None = None
@@ -92,7 +93,9 @@ class KubeForm(FlaskForm):
             codes = {region.code for region in options}
             if field.data not in codes:
                 field.data = ""
-            field.choices = [("", str(_l("Choose")))] + [(region.code, region.name) for region in options]
+            field.choices = [SelectChoice("", str(_l("Choose")))] + [
+                SelectChoice(region.code, region.name) for region in options
+            ]
             parent = field.data or None
 
 
