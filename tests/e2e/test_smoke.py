@@ -51,7 +51,7 @@ def test_home_to_product_to_sign_in(live_server: str, browser: Any) -> None:
     page.fill("input[name=email]", "ketua@pasarkube.test")
     page.fill("input[name=password]", "pasarkube-demo")
     screenshot(page, "05-sign-in-phone")
-    page.locator("form button[type=submit]").click()
+    page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
     page.goto(live_server + "/my-kube/")
     assert page.locator("table, .product-row, .card").count() > 0
