@@ -1,0 +1,199 @@
+"""The forbidden-case matrix: every HTML request that changes data, tried as every role.
+
+For each mutating route there is one valid request. Each role that must not make it gets 403/404
+(a signed-out visitor is sent to sign in) and not one row in the database changes. Then an allowed role
+makes the same request and the database does change, which proves the request itself was valid.
+A last test checks that every mutating route of the app is in the matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.catalog.models import KubeMember, KubeStatus, ProductPhoto, ProductStatus
+from marketplace.extensions import db
+from tests import factories
+from tests.conftest import login
+from tests.factories import World
+
+ROLES = ["anonymous", "buyer", "order_taker", "anggota_a", "ketua_a", "ketua_b", "facilitator_a",
+         "facilitator_b", "operator"]
+KUBE_A_EDITORS = {"anggota_a", "ketua_a", "facilitator_a", "operator"}
+KUBE_A_MANAGERS = {"ketua_a", "facilitator_a", "operator"}
+KUBE_A_REVIEWERS = {"facilitator_a", "operator"}
+OPERATORS = {"operator"}
+
+
+@dataclass
+class Case:
+    endpoint: str
+    allowed: set[str]
+    request: Callable[[World, Session], tuple[str, dict[str, Any]]]
+    setup: Callable[[World, Session], None] = lambda world, session: None
+    id: str = field(default="")
+
+
+def _kube_form(village: str = factories.BANGGAI_VILLAGE, prefix: str = "kube-") -> dict[str, Any]:
+    parts = village.split(".")
+    return {
+        f"{prefix}name": "KUBE Berubah", f"{prefix}business_kind": "production",
+        f"{prefix}province_code": parts[0], f"{prefix}regency_code": ".".join(parts[:2]),
+        f"{prefix}district_code": ".".join(parts[:3]), f"{prefix}village_code": village,
+        f"{prefix}story": "Cerita baru", f"{prefix}address": "Jl. Baru", f"{prefix}phone": "0812",
+    }
+
+
+def _product_form(world: World) -> dict[str, Any]:
+    return {"name": "Produk Baru", "category_id": str(world.category.id), "unit": "kg", "price": "12000",
+            "stock": "5", "min_order_qty": "1", "weight_grams": "1000", "description": "Baru", "save": "1"}
+
+
+def _a(world: World, rest: str) -> str:
+    return f"/my-kube/{world.kube_a.slug}{rest}"
+
+
+def _draft_product_a(world: World, session: Session, status: ProductStatus) -> None:
+    product = factories.make_product(session, world.kube_a, world.category, "Produk Uji", status=status)
+    world.draft_b = product  # reuse the slot for "the product this case acts on"
+
+
+def _photo_on_product_a(world: World, session: Session) -> None:
+    session.add(ProductPhoto(product_id=world.product_a.id, key="ab" + "0" * 30, width=10, height=10))
+
+
+def _set_kube_a(status: KubeStatus) -> Callable[[World, Session], None]:
+    def setup(world: World, session: Session) -> None:
+        world.kube_a.status = status
+
+    return setup
+
+
+def _anggota_member_id(world: World, session: Session) -> int:
+    member = session.scalar(select(KubeMember).where(KubeMember.user_id == world.anggota_a.id))
+    assert member is not None
+    return member.id
+
+
+CASES = [
+    Case("shop.new_product", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, "/products/new"), {"data": _product_form(w)})),
+    Case("shop.edit_product", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.product_a.id}/edit"), {"data": _product_form(w)})),
+    Case("shop.set_stock", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.product_a.id}/stock"), {"data": {"stock": "99"}})),
+    Case("shop.product_action", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.draft_b.id}/submit"), {"data": {}}),
+         setup=lambda w, s: _draft_product_a(w, s, ProductStatus.DRAFT), id="submit"),
+    Case("shop.product_action", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.product_a.id}/archive"), {"data": {}}), id="archive"),
+    Case("shop.product_action", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.draft_b.id}/restore"), {"data": {}}),
+         setup=lambda w, s: _draft_product_a(w, s, ProductStatus.ARCHIVED), id="restore"),
+    Case("shop.delete_photo", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.product_a.id}/photos/{w.product_a.photos[0].id}/delete"),
+                       {"data": {}}),
+         setup=_photo_on_product_a),
+    Case("shop.profile", KUBE_A_MANAGERS,
+         lambda w, s: (_a(w, "/profile"), {"data": {"action": "profile", **_kube_form()}}), id="profile"),
+    Case("shop.profile", {"ketua_a", "operator"},
+         lambda w, s: (_a(w, "/profile"), {"data": {"action": "bank", "bank-bank_name": "BNI",
+                                                     "bank-account_number": "5555666677",
+                                                     "bank-account_holder": "Siapa Saja"}}), id="bank"),
+    Case("shop.profile", KUBE_A_MANAGERS,
+         lambda w, s: (_a(w, "/profile"), {"data": {"action": "member", "member-email": w.buyer.email,
+                                                     "member-role": "anggota"}}), id="member"),
+    Case("shop.member_role", KUBE_A_MANAGERS,
+         lambda w, s: (_a(w, f"/members/{_anggota_member_id(w, s)}/role"), {"data": {"role": "sekretaris"}})),
+    Case("shop.remove_member", KUBE_A_MANAGERS,
+         lambda w, s: (_a(w, f"/members/{_anggota_member_id(w, s)}/remove"), {"data": {}})),
+    Case("shop.open_shop", KUBE_A_MANAGERS, lambda w, s: (_a(w, "/open"), {"data": {}}),
+         setup=_set_kube_a(KubeStatus.VERIFIED)),
+    Case("facilitator.approve_product", KUBE_A_REVIEWERS,
+         lambda w, s: (f"/facilitator/products/{w.draft_b.id}/approve", {"data": {}}),
+         setup=lambda w, s: _draft_product_a(w, s, ProductStatus.PENDING_REVIEW)),
+    Case("facilitator.reject_product", KUBE_A_REVIEWERS,
+         lambda w, s: (f"/facilitator/products/{w.draft_b.id}/send-back", {"data": {"note": "Foto buram"}}),
+         setup=lambda w, s: _draft_product_a(w, s, ProductStatus.PENDING_REVIEW)),
+    Case("facilitator.kube_action", KUBE_A_REVIEWERS,
+         lambda w, s: (f"/facilitator/kubes/{w.kube_a.id}/verify", {"data": {}}),
+         setup=_set_kube_a(KubeStatus.DRAFT), id="verify"),
+    Case("facilitator.kube_action", KUBE_A_REVIEWERS,
+         lambda w, s: (f"/facilitator/kubes/{w.kube_a.id}/suspend", {"data": {}}), id="suspend"),
+    Case("facilitator.kube_action", KUBE_A_REVIEWERS,
+         lambda w, s: (f"/facilitator/kubes/{w.kube_a.id}/reinstate", {"data": {}}),
+         setup=_set_kube_a(KubeStatus.SUSPENDED), id="reinstate"),
+    Case("facilitator.new_kube", {"facilitator_a", "facilitator_b", "operator"},
+         lambda w, s: ("/facilitator/kubes/new", {"data": _kube_form(prefix="")})),
+    Case("admin.categories", OPERATORS,
+         lambda w, s: ("/admin/categories", {"data": {"action": "create", "new-name_id": "Kopi",
+                                                      "new-name_en": "Coffee", "new-position": "1"}})),
+    Case("admin.users", OPERATORS,
+         lambda w, s: ("/admin/users", {"data": {"action": "roles", "user_id": str(w.buyer.id),
+                                                 "is_facilitator": "y"}}), id="roles"),
+    Case("admin.users", OPERATORS,
+         lambda w, s: ("/admin/users", {"data": {"action": "assign", "assign-kube_id": str(w.kube_b.id),
+                                                 "assign-facilitator_id": str(w.facilitator_a.id)}}),
+         id="assign"),
+    Case("admin.users", OPERATORS,
+         lambda w, s: ("/admin/users", {"data": {"action": "unassign", "kube_id": str(w.kube_a.id),
+                                                 "facilitator_id": str(w.facilitator_a.id)}}),
+         id="unassign"),
+]
+
+
+def _snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (sign-in time aside, which signing the clients in has already set)."""
+    session.expire_all()
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if c.name != "last_login_at"]
+        result = session.execute(select(*columns)).all()
+        rows[table.name] = sorted((tuple(r) for r in result), key=repr)
+    return rows
+
+
+def _send(client: FlaskClient, url: str, kwargs: dict[str, Any]) -> Any:
+    return client.post(url, **kwargs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.endpoint + (f"-{c.id}" if c.id else "") for c in CASES])
+def test_forbidden_roles_change_nothing(app: Flask, session: Session, case: Case) -> None:
+    world = factories.build_world(session)
+    case.setup(world, session)
+    session.commit()
+    clients = {role: (app.test_client() if role == "anonymous" else
+                      login(app.test_client(), factories.email_of(role))) for role in ROLES}
+    url, kwargs = case.request(world, session)
+    before = _snapshot(session)
+    for role in ROLES:
+        if role in case.allowed:
+            continue
+        response = _send(clients[role], url, kwargs)
+        if role == "anonymous":
+            assert response.status_code == 302 and "/auth/login" in response.headers["Location"], url
+        else:
+            assert response.status_code in (403, 404), (role, url, response.status_code)
+        assert _snapshot(session) == before, f"{role} changed data through {url}"
+    # An allowed role's identical request does change the data: the forbidden ones were real attempts.
+    allowed = sorted(case.allowed)[0]
+    response = _send(clients[allowed], url, kwargs)
+    assert response.status_code in (200, 302), (allowed, url, response.status_code)
+    assert _snapshot(session) != before, f"{allowed} could not make the request to {url}"
+
+
+def test_every_mutating_route_is_in_the_matrix(app: Flask) -> None:
+    covered = {case.endpoint for case in CASES}
+    exempt = {"auth.login", "auth.logout", "auth.register", "auth.profile"}  # a user's own account only
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            continue  # the API has its own matrix in tests/api
+        if (rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
+            assert rule.endpoint in covered | exempt, f"{rule.rule} ({rule.endpoint}) is not in the matrix"
