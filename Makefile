@@ -44,9 +44,13 @@ lint: install-dev
 e2e: install-dev
 	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
+# Re-extract the messages (babel.cfg names the sources; the default directory filter would skip
+# templates/_macros, hence --ignore-dirs), merge them into each catalogue, then compile.
 translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o marketplace/translations/messages.pot .
-	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --project "Pasar KUBE" --ignore-dirs '.* __pycache__' \
+		-o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations \
+		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d marketplace/translations
 
 clean:

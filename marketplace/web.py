@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
+from flask import Flask, abort, current_app, jsonify, render_template, request, send_from_directory
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -26,6 +26,16 @@ from marketplace.media import image_relpath
 def rupiah(amount: int | None) -> str:
     """Rp15.000: dot for thousands, whole rupiah (shared/domain/KUBE.md, Indonesian conventions)."""
     return format_rupiah(int(amount or 0))
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def lang_url(code: str) -> str:
@@ -114,6 +124,14 @@ def init_app(app: Flask) -> None:
         response = send_from_directory(app.config["MEDIA_ROOT"], path, max_age=7 * 24 * 3600)
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
+
+    @app.before_request
+    def _refuse_nul_bytes() -> None:
+        # No text column (PostgreSQL's least of all) can hold NUL; such input is never legitimate.
+        if _has_nul(list(request.args.values()) + list(request.form.values())):
+            abort(400)
+        if request.is_json and _has_nul(request.get_json(silent=True)):
+            abort(400)
 
     @app.route("/healthz")
     def healthz() -> Response:

@@ -231,3 +231,11 @@ def test_archived_product_is_not_public(
     world.product_a.status = ProductStatus.ARCHIVED
     session.commit()
     assert_error(client.get(f"/api/v1/products/{world.product_a.id}"), 404)
+
+
+def test_nul_bytes_are_a_clear_400(client: FlaskClient) -> None:
+    response = client.get("/api/v1/products?q=a%00b")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    response = client.post("/api/v1/auth/token", json={"email": "a\u0000@b.c", "password": "x"})
+    assert response.status_code == 400

@@ -38,7 +38,10 @@ def test_product_list_filters(client: FlaskClient, world: World) -> None:
     assert "Minyak Kelapa A" in html and "Tas Anyaman B" not in html
     html = client.get("/products?q=anyaman").get_data(as_text=True)
     assert "Tas Anyaman B" in html and "Minyak Kelapa A" not in html
-    for junk in ("?min_price=abc", "?sort=evil", "?page=-3", "?page=99999999999999", "?category=%00",
+    nul = client.get("/products?category=%00")
+    assert nul.status_code == 400 and "could not be understood" in client.get(
+        "/products?q=a%00b", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for junk in ("?min_price=abc", "?sort=evil", "?page=-3", "?page=99999999999999", "?category=%C3%28",
                  "?q=" + "x" * 3000, "?max_price=1e9"):
         assert client.get("/products" + junk).status_code == 200, junk
 
