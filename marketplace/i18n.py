@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from flask import current_app, request, session
 from flask_babel import gettext
 from flask_login import current_user
@@ -27,5 +29,8 @@ def select_timezone() -> str:
 
 
 def error_text(error: DomainError) -> str:
-    """A service error's message in the page's language."""
-    return gettext(error.message, **error.params)
+    """A service error's message in the page's language (enum parameters shown by their labels)."""
+    from marketplace.labels import enum_label
+
+    params = {k: enum_label(v) if isinstance(v, StrEnum) else v for k, v in error.params.items()}
+    return gettext(error.message, **params)

@@ -71,3 +71,14 @@ def template_globals() -> dict[str, object]:
         "unit_label": unit_label,
         "category_name": category_name,
     }
+
+
+def enum_label(value: StrEnum) -> str:
+    """The label of any of the catalogue's enums (used to show service errors' parameters)."""
+    if isinstance(value, MemberRole):
+        return role_label(value)
+    if isinstance(value, BusinessKind):
+        return business_kind_label(value)
+    if isinstance(value, Unit):
+        return unit_label(value)
+    return status_label(value)

@@ -110,6 +110,22 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+class EnglishClient(FlaskClient):
+    """A test client whose requests ask for English pages (Accept-Language: en)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def english(app: Flask) -> None:
+    """Test clients of `app` ask for English (Indonesian is the default; tests/test_translations.py checks it).
+
+    For tests that check the English texts: `pytestmark = pytest.mark.usefixtures("english")`."""
+    app.test_client_class = EnglishClient
+
+
 @pytest.fixture
 def world(session: Session) -> factories.World:
     """Two KUBEs (A with ketua/anggota/facilitator, B with its own), a buyer, an order taker, an operator."""

@@ -307,7 +307,7 @@ def update_bank_account(
 def _transition_kube(kube: Kube, allowed_from: tuple[KubeStatus, ...], to: KubeStatus) -> None:
     if kube.status not in allowed_from:
         raise ConflictError(
-            N_("A KUBE in status '%(status)s' cannot become '%(to)s'."), status=kube.status.value, to=to.value
+            N_("A KUBE in status '%(status)s' cannot become '%(to)s'."), status=kube.status, to=to
         )
     kube.status = to
 
@@ -404,7 +404,7 @@ def _check_officer_free(members: Any, role: MemberRole, exclude_id: int | None) 
     if role not in OFFICER_ROLES:
         return
     if any(m.role == role and m.id != exclude_id for m in members):
-        raise ConflictError(N_("This KUBE already has a %(role)s."), field="role", role=role.value)
+        raise ConflictError(N_("This KUBE already has a %(role)s."), field="role", role=role)
 
 
 def assign_facilitator(session: Session, actor: User, kube_id: int, facilitator_id: int) -> None:

@@ -16,6 +16,9 @@ from tests.factories import World
 
 Login = Callable[[str], FlaskClient]
 
+# These tests check the English texts; tests/test_translations.py checks the Indonesian ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _category(session: Session, **where: object) -> Category | None:
     session.expire_all()

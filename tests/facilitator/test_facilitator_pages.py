@@ -23,6 +23,9 @@ from tests.factories import World
 
 Login = Callable[[str], FlaskClient]
 
+# These tests check the English texts; tests/test_translations.py checks the Indonesian ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _pending(session: Session, world: World, kube: Kube | None = None, name: str = "Sabun Kelapa") -> int:
     product = factories.make_product(session, kube or world.kube_a, world.category, name,

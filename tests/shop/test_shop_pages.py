@@ -25,6 +25,9 @@ from tests import factories
 from tests.factories import World
 
 Login = Callable[[str], FlaskClient]
+
+# These tests check the English texts; tests/test_translations.py checks the Indonesian ones.
+pytestmark = pytest.mark.usefixtures("english")
 A = "/my-kube/kube-kelapa-a"
 B = "/my-kube/kube-anyaman-b"
 
@@ -458,7 +461,7 @@ def test_add_member_errors_show_on_the_form(world: World, session: Session, logi
     assert response.status_code == 200 and "Ask the member to sign up first." in response.get_data(as_text=True)
     data = {"action": "member", "member-email": factories.email_of("buyer"), "member-role": "ketua"}
     response = client.post(f"{A}/profile", data=data)
-    assert response.status_code == 200 and "already has a ketua" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "already has a Ketua" in response.get_data(as_text=True)
     assert _count(session, KubeMember) == before
 
 
@@ -484,7 +487,7 @@ def test_change_role_and_remove_member(world: World, session: Session, login_as:
     member = _membership(session, world.anggota_a.id, world.kube_a.id)
     assert member is not None and member.role == MemberRole.SEKRETARIS
     response = client.post(f"{A}/members/{member_id}/role", data={"role": "ketua"}, follow_redirects=True)
-    assert "already has a ketua" in response.get_data(as_text=True)
+    assert "already has a Ketua" in response.get_data(as_text=True)
     assert client.post(f"{A}/members/{member_id}/remove").status_code == 302
     assert _membership(session, world.anggota_a.id, world.kube_a.id) is None
 

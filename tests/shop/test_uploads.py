@@ -1,0 +1,68 @@
+"""Uploads that are too big or not pictures get a clear message and save nothing."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import TestResponse, stream_encode_multipart
+
+from marketplace.catalog.models import Product, ProductPhoto
+from tests import factories
+from tests.conftest import login
+from tests.factories import World
+
+
+def _form(world: World, upload: tuple[io.BytesIO, str]) -> dict[str, object]:
+    photo = FileStorage(stream=upload[0], filename=upload[1], content_type="image/png")
+    return {"name": "Gula Aren", "category_id": str(world.category.id), "unit": "kg", "price": "25000",
+            "stock": "3", "min_order_qty": "1", "weight_grams": "1000", "save": "1", "photo": photo}
+
+
+def _post_multipart(client: FlaskClient, url: str, data: dict[str, object]) -> TestResponse:
+    """Encode in memory: the test client would spool a big body to a temp file it never closes."""
+    stream, length, boundary = stream_encode_multipart(data, use_tempfile=False)
+    return client.post(url, input_stream=stream, content_length=length,
+                       content_type=f"multipart/form-data; boundary={boundary}",
+                       headers={"Accept-Language": "en"})
+
+
+def _counts(session: Session) -> tuple[int, int]:
+    return (session.scalar(select(func.count()).select_from(Product)) or 0,
+            session.scalar(select(func.count()).select_from(ProductPhoto)) or 0)
+
+
+def test_a_20_mb_upload_is_refused_with_a_message(app: Flask, session: Session, world: World) -> None:
+    client = login(app.test_client(), world.ketua_a.email)
+    before = _counts(session)
+    big = io.BytesIO(factories.png_bytes() + b"\0" * (20 * 1024 * 1024))
+    response = _post_multipart(client, f"/my-kube/{world.kube_a.slug}/products/new", _form(world, (big, "big.png")))
+    assert response.status_code == 200
+    assert "too large" in response.get_data(as_text=True)
+    assert _counts(session) == before
+
+
+def test_a_request_over_the_hard_limit_is_a_413_page(app: Flask, session: Session, world: World) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # small, so the test client keeps the body in memory
+    client = login(app.test_client(), world.ketua_a.email)
+    before = _counts(session)
+    big = io.BytesIO(b"\0" * (128 * 1024))
+    response = _post_multipart(client, f"/my-kube/{world.kube_a.slug}/products/new", _form(world, (big, "big.png")))
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert _counts(session) == before
+
+
+def test_a_text_file_named_png_is_refused(app: Flask, session: Session, world: World) -> None:
+    client = login(app.test_client(), world.ketua_a.email)
+    before = _counts(session)
+    fake = io.BytesIO(b"I am only text pretending to be a picture")
+    response = client.post(f"/my-kube/{world.kube_a.slug}/products/new", data=_form(world, (fake, "foto.png")),
+                           content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    assert "JPEG, PNG, WebP or GIF" in response.get_data(as_text=True)
+    assert _counts(session) == before
