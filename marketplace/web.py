@@ -77,6 +77,14 @@ def raise_if_not_form_error(error: DomainError) -> None:
         raise error
 
 
+def reject_form(form: FlaskForm, error: DomainError) -> None:
+    """A service refused a form: undo the request's changes, then show the error on the form
+    (or as a 403/404 page when no form field can fix it)."""
+    db.session.rollback()
+    raise_if_not_form_error(error)
+    apply_error(form, error)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -18,7 +18,7 @@ from marketplace.catalog.models import ProductStatus
 from marketplace.common import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import error_text
-from marketplace.web import apply_error, db_session, raise_if_not_form_error
+from marketplace.web import db_session, raise_if_not_form_error, reject_form
 
 
 def _user() -> User:
@@ -76,9 +76,7 @@ def categories() -> str | Response:
                     parent_id=form.parent(), icon=form.icon.data or "", position=form.position.data or 0,
                 )
             except DomainError as error:
-                db.session.rollback()
-                raise_if_not_form_error(error)
-                apply_error(form, error)
+                reject_form(form, error)
             else:
                 db.session.commit()
                 flash(_("Category “%(name)s” is created.", name=category.name_en), "success")
@@ -157,9 +155,7 @@ def users() -> str | Response:
                 services.assign_facilitator(db_session(), user, assign_form.kube_id.data,
                                             assign_form.facilitator_id.data)
             except DomainError as error:
-                db.session.rollback()
-                raise_if_not_form_error(error)
-                apply_error(assign_form, error)
+                reject_form(assign_form, error)
             else:
                 db.session.commit()
                 flash(_("The facilitator is assigned."), "success")

@@ -16,7 +16,7 @@ from marketplace.auth import bp, services
 from marketplace.auth.forms import LoginForm, OrderTakerForm, PasswordForm, ProfileForm, RegisterForm
 from marketplace.catalog.services import kubes_of_member
 from marketplace.common import DomainError
-from marketplace.web import apply_error, db_session
+from marketplace.web import db_session, reject_form
 
 
 def _safe_next(default: str) -> str:
@@ -68,8 +68,7 @@ def register() -> str | Response:
                 phone=form.phone.data,
             )
         except DomainError as error:
-            db_session().rollback()
-            apply_error(form, error)
+            reject_form(form, error)
         else:
             db_session().commit()
             _start_session(user, remember=False)
@@ -130,8 +129,7 @@ def profile() -> str | Response:
                     )
                     message = _("Company profile saved.")
             except DomainError as error:
-                db_session().rollback()
-                apply_error(chosen, error)
+                reject_form(chosen, error)
             else:
                 db_session().commit()
                 if chosen is password_form:

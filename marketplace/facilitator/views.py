@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.facilitator import bp
 from marketplace.facilitator.forms import ActionForm, KubeForm, SendBackForm
 from marketplace.i18n import error_text
-from marketplace.web import apply_error, db_session, raise_if_not_form_error
+from marketplace.web import db_session, raise_if_not_form_error, reject_form
 
 
 def _user() -> User:
@@ -115,9 +115,7 @@ def new_kube() -> str | Response:
         try:
             kube = services.create_kube(db_session(), _user(), form.values())
         except DomainError as error:
-            db.session.rollback()
-            raise_if_not_form_error(error)
-            apply_error(form, error)
+            reject_form(form, error)
         else:
             db.session.commit()
             flash(_("%(name)s is registered as a draft. Add its members, starting with the ketua, "

@@ -28,7 +28,7 @@ from marketplace.shop.forms import (
     ProductForm,
     StockForm,
 )
-from marketplace.web import apply_error, db_session, image_limits, raise_if_not_form_error
+from marketplace.web import db_session, image_limits, raise_if_not_form_error, reject_form
 
 
 def _user() -> User:
@@ -123,10 +123,8 @@ def new_product(slug: str) -> str | Response:
             if form.send.data:
                 services.submit_product(db_session(), user, product.id)
         except DomainError as error:
-            db.session.rollback()
             _discard_images(stored)
-            raise_if_not_form_error(error)
-            apply_error(form, error)
+            reject_form(form, error)
         else:
             db.session.commit()
             if form.send.data:
@@ -156,10 +154,8 @@ def edit_product(slug: str, product_id: int) -> str | Response:
             if send:
                 services.submit_product(db_session(), user, product.id)
         except DomainError as error:
-            db.session.rollback()
             _discard_images(stored)
-            raise_if_not_form_error(error)
-            apply_error(form, error)
+            reject_form(form, error)
             product = services.product_of_kube(db_session(), user, kube.id, product_id)
         else:
             db.session.commit()
@@ -294,9 +290,7 @@ def profile(slug: str) -> str | Response:
                                              role=member_form.role.data or "")
                 message = _("%(name)s is now a member.", name=member.user.name)
         except DomainError as error:
-            db.session.rollback()
-            raise_if_not_form_error(error)
-            apply_error(chosen, error)
+            reject_form(chosen, error)
             kube = _kube(slug, Action.MANAGE_SHOP)
         else:
             db.session.commit()
