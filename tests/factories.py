@@ -80,6 +80,17 @@ def make_kube(
     return kube
 
 
+def add_households(session: Session, kube: Kube, count: int) -> list[User]:
+    """More anggota for a KUBE (a KUBE needs 5 member households to be verified)."""
+    users = []
+    for _ in range(count):
+        user = make_user(session)
+        session.add(KubeMember(kube_id=kube.id, user_id=user.id, role=MemberRole.ANGGOTA))
+        users.append(user)
+    session.flush()
+    return users
+
+
 def make_product(
     session: Session,
     kube: Kube,

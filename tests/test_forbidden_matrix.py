@@ -72,6 +72,8 @@ def _photo_on_product_a(world: World, session: Session) -> None:
 def _set_kube_a(status: KubeStatus) -> Callable[[World, Session], None]:
     def setup(world: World, session: Session) -> None:
         world.kube_a.status = status
+        if status == KubeStatus.DRAFT:
+            factories.add_households(session, world.kube_a, 3)  # 5 households: ready to be verified
 
     return setup
 

@@ -46,7 +46,9 @@ from marketplace.common import (
     utcnow,
 )
 
-MAX_MEMBERS = 20  # a KUBE is 5-20 households (Permensos 2/2019; shared/domain/KUBE.md)
+# A KUBE is 5-20 heads of household of one desa (Permensos 2/2019 on UEP aid to KUBE).
+MIN_MEMBERS = 5
+MAX_MEMBERS = 20
 MAX_PHOTOS = 6
 MAX_PRICE = 1_000_000_000  # Rp1 milyar per unit is far above anything a KUBE sells
 MAX_STOCK = 10_000_000
@@ -125,6 +127,16 @@ def save_category(
         category.parent_id = parent.id
     else:
         category.parent_id = None
+    siblings = select(Category.id).where(
+        Category.parent_id.is_(None) if category.parent_id is None else Category.parent_id == category.parent_id,
+        or_(func.lower(Category.name_id) == category.name_id.lower(),
+            func.lower(Category.name_en) == category.name_en.lower()),
+    )
+    if category.id is not None:
+        siblings = siblings.where(Category.id != category.id)
+    with session.no_autoflush:
+        if session.scalar(siblings.limit(1)) is not None:
+            raise ConflictError(N_("A category with this name already exists here."), field="name_id")
     if category.id is None:
         base = slugify(category.name_en or category.name_id, 70)
         category.slug = _unique_slug(session, base, lambda s: select(Category.id).where(Category.slug == s))
@@ -321,6 +333,12 @@ def verify_kube(session: Session, actor: User, kube_id: int) -> Kube:
     )
     if has_ketua is None:
         raise ValidationError(N_("Add the KUBE's ketua as a member before verifying it."))
+    members = session.scalar(select(func.count(KubeMember.id)).where(KubeMember.kube_id == kube.id)) or 0
+    if members < MIN_MEMBERS:
+        raise ValidationError(
+            N_("A KUBE needs at least %(n)d member households before it is verified (it has %(have)d)."),
+            n=MIN_MEMBERS, have=members,
+        )
     _transition_kube(kube, (KubeStatus.DRAFT,), KubeStatus.VERIFIED)
     kube.verified_at = utcnow()
     kube.verified_by_id = actor.id
@@ -361,6 +379,13 @@ def add_member(session: Session, actor: User, kube_id: int, *, email: str, role:
     members = session.scalars(select(KubeMember).where(KubeMember.kube_id == kube.id)).all()
     if any(m.user_id == user.id for m in members):
         raise ConflictError(N_("This person is already a member."), field="email")
+    assigned = session.scalar(
+        select(FacilitatorAssignment.id).where(
+            FacilitatorAssignment.kube_id == kube.id, FacilitatorAssignment.facilitator_id == user.id
+        )
+    )
+    if assigned is not None:
+        raise ConflictError(N_("This KUBE's facilitator cannot also be one of its members."), field="email")
     if len(members) >= MAX_MEMBERS:
         raise ConflictError(N_("A KUBE has at most %(n)d members."), field="email", n=MAX_MEMBERS)
     _check_officer_free(members, member_role, exclude_id=None)
@@ -371,27 +396,53 @@ def add_member(session: Session, actor: User, kube_id: int, *, email: str, role:
 
 
 def change_member_role(session: Session, actor: User, member_id: int, role: str) -> KubeMember:
+    """Officers change members' roles. The chair (ketua) is handed over only by the ketua, the
+    facilitator or an operator, and officers never change their own role."""
     member = session.get(KubeMember, member_id)
     if member is None:
         raise NotFoundError(N_("Member not found."))
     require(session, actor, member.kube, Action.MANAGE_SHOP)
     new_role = _parse_role(role)
+    reviewer = Action.REVIEW in allowed_actions(session, actor, member.kube)
     others = session.scalars(select(KubeMember).where(KubeMember.kube_id == member.kube_id)).all()
-    _check_officer_free(others, new_role, exclude_id=member.id)
+    if member.role == MemberRole.KETUA and new_role != MemberRole.KETUA:
+        raise ValidationError(
+            N_("A KUBE always has a ketua: make another member ketua to hand the role over."), field="role"
+        )
+    if member.user_id == actor.id and not reviewer:
+        raise PermissionDenied(N_("You cannot change your own role: ask the ketua or your facilitator."))
+    if new_role == MemberRole.KETUA and member.role != MemberRole.KETUA:
+        actor_is_ketua = any(m.user_id == actor.id and m.role == MemberRole.KETUA for m in others)
+        if not (reviewer or actor_is_ketua):
+            raise PermissionDenied(N_("Only the ketua or the facilitator can hand over the chair."))
+        # Handing over the chair: the previous ketua stays in the group as anggota.
+        for other in others:
+            if other.role == MemberRole.KETUA:
+                other.role = MemberRole.ANGGOTA
+    else:
+        _check_officer_free(others, new_role, exclude_id=member.id)
     member.role = new_role
     session.flush()
     return member
 
 
 def remove_member(session: Session, actor: User, member_id: int) -> None:
+    """Officers remove members; only the facilitator or an operator removes the ketua."""
     member = session.get(KubeMember, member_id)
     if member is None:
         raise NotFoundError(N_("Member not found."))
     require(session, actor, member.kube, Action.MANAGE_SHOP)
-    if member.role == MemberRole.KETUA and not (actor.is_operator or actor.is_facilitator):
+    if member.role == MemberRole.KETUA and Action.REVIEW not in allowed_actions(session, actor, member.kube):
         raise ValidationError(N_("Choose a new ketua before removing this one."))
     session.delete(member)
     session.flush()
+
+
+def _is_member(session: Session, kube_id: int, user_id: int) -> bool:
+    found = session.scalar(
+        select(KubeMember.id).where(KubeMember.kube_id == kube_id, KubeMember.user_id == user_id)
+    )
+    return found is not None
 
 
 def _parse_role(role: str) -> MemberRole:
@@ -415,6 +466,9 @@ def assign_facilitator(session: Session, actor: User, kube_id: int, facilitator_
     facilitator = session.get(User, facilitator_id)
     if facilitator is None or not facilitator.is_facilitator:
         raise ValidationError(N_("Choose a user with the facilitator role."), field="facilitator_id")
+    if _is_member(session, kube.id, facilitator.id):
+        # A facilitator reviews the group's work; nobody reviews their own KUBE.
+        raise ValidationError(N_("A member of this KUBE cannot be its facilitator."), field="facilitator_id")
     exists = session.scalar(
         select(FacilitatorAssignment.id).where(
             FacilitatorAssignment.kube_id == kube.id, FacilitatorAssignment.facilitator_id == facilitator.id

@@ -333,6 +333,8 @@ def member_role(slug: str, member_id: int) -> Response:
             db.session.commit()
             flash(_("%(name)s is now %(role)s.", name=member.user.name, role=labels.role_label(member.role)),
                   "success")
+            if Action.MANAGE_SHOP not in allowed_actions(db_session(), _user(), kube):
+                return redirect(url_for("shop.dashboard", slug=kube.slug))  # a ketua who handed over
     return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalog import services
 from marketplace.catalog.models import KubeStatus, MemberRole, Product, ProductStatus
-from marketplace.catalog.permissions import Action, allowed_actions
+from marketplace.catalog.permissions import Action, allowed_actions, member_role
 from marketplace.common import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from tests import factories
 from tests.factories import World
@@ -176,6 +176,11 @@ def test_kube_lifecycle_and_members(session: Session, world: World) -> None:
         services.add_member(session, world.facilitator_a, new.id, email=world.buyer.email, role="ketua")
     with pytest.raises(NotFoundError):
         services.add_member(session, world.facilitator_a, new.id, email="ghost@example.com", role="anggota")
+    with pytest.raises(ValidationError, match="at least 5"):
+        services.verify_kube(session, world.facilitator_a, new.id)  # a KUBE is 5-20 households
+    for i in range(4):
+        household = factories.make_user(session, f"household_{i}")
+        services.add_member(session, world.facilitator_a, new.id, email=household.email, role="anggota")
     for outsider in (world.facilitator_b, world.buyer):  # they do not even learn that a draft KUBE exists
         with pytest.raises(NotFoundError):
             services.verify_kube(session, outsider, new.id)
@@ -229,6 +234,61 @@ def test_roles_inside_a_kube(session: Session, world: World) -> None:
     with pytest.raises(PermissionDenied):
         services.remove_member(session, world.anggota_a, member.id)
     services.remove_member(session, world.ketua_a, member.id)
+
+
+def test_the_ketua_hands_over_but_never_vanishes(session: Session, world: World) -> None:
+    ketua = member_role(session, world.ketua_a, world.kube_a.id)
+    anggota = member_role(session, world.anggota_a, world.kube_a.id)
+    assert ketua is not None and anggota is not None
+    with pytest.raises(ValidationError):
+        services.change_member_role(session, world.ketua_a, ketua.id, "anggota")
+    services.change_member_role(session, world.ketua_a, anggota.id, "ketua")
+    assert anggota.role == MemberRole.KETUA and ketua.role == MemberRole.ANGGOTA
+    assert Action.MANAGE_SHOP not in allowed_actions(session, world.ketua_a, world.kube_a)
+
+
+def test_officers_cannot_seize_the_chair(session: Session, world: World) -> None:
+    sekretaris = factories.make_user(session, "sekretaris_a")
+    services.add_member(session, world.ketua_a, world.kube_a.id, email=sekretaris.email, role="sekretaris")
+    ketua = member_role(session, world.ketua_a, world.kube_a.id)
+    own = member_role(session, sekretaris, world.kube_a.id)
+    anggota = member_role(session, world.anggota_a, world.kube_a.id)
+    assert ketua is not None and own is not None and anggota is not None
+    with pytest.raises(ValidationError):
+        services.change_member_role(session, sekretaris, ketua.id, "anggota")
+    with pytest.raises(ValidationError):
+        services.remove_member(session, sekretaris, ketua.id)
+    with pytest.raises(PermissionDenied):
+        services.change_member_role(session, sekretaris, own.id, "ketua")
+    with pytest.raises(PermissionDenied):
+        services.change_member_role(session, sekretaris, anggota.id, "ketua")
+    with pytest.raises(PermissionDenied):
+        services.change_member_role(session, sekretaris, own.id, "bendahara")
+    assert ketua.role == MemberRole.KETUA and own.role == MemberRole.SEKRETARIS
+    # Officers still manage ordinary roles, and the facilitator may hand the chair over.
+    services.change_member_role(session, sekretaris, anggota.id, "bendahara")
+    services.change_member_role(session, world.facilitator_a, own.id, "ketua")
+    assert own.role == MemberRole.KETUA and ketua.role == MemberRole.ANGGOTA
+    services.remove_member(session, world.facilitator_a, own.id)
+
+
+def test_nobody_facilitates_their_own_kube(session: Session, world: World) -> None:
+    world.anggota_a.is_facilitator = True
+    with pytest.raises(ValidationError):
+        services.assign_facilitator(session, world.operator, world.kube_a.id, world.anggota_a.id)
+    with pytest.raises(ConflictError):
+        services.add_member(session, world.operator, world.kube_a.id, email=world.facilitator_a.email,
+                            role="anggota")
+
+
+def test_category_names_are_unique_among_siblings(session: Session, world: World) -> None:
+    services.save_category(session, world.operator, name_id="Madu Hutan", name_en="Forest honey")
+    with pytest.raises(ConflictError):
+        services.save_category(session, world.operator, name_id="madu hutan", name_en="Wild honey")
+    child = services.save_category(session, world.operator, name_id="Madu Hutan", name_en="Forest honey",
+                                   parent_id=world.category.id)  # the same name under another parent is fine
+    services.save_category(session, world.operator, name_id="Madu Hutan", name_en="Forest honey (raw)",
+                           parent_id=world.category.id, category_id=child.id)  # renaming itself is fine
 
 
 def _jpeg_with_exif() -> bytes:

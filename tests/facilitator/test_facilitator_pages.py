@@ -38,6 +38,7 @@ def _draft_kube(session: Session, world: World, *, with_ketua: bool = True) -> i
     members = [(factories.make_user(session, "ketua_c"), MemberRole.KETUA)] if with_ketua else []
     kube = factories.make_kube(session, "KUBE Baru C", status=KubeStatus.DRAFT, members=members,
                                facilitators=[world.facilitator_a])
+    factories.add_households(session, kube, 4)
     session.commit()
     return kube.id
 
@@ -175,6 +176,19 @@ def test_verify_kube_of_another_facilitator_is_hidden(world: World, session: Ses
     assert login_as("facilitator_b").post(f"/facilitator/kubes/{kube_id}/verify").status_code == 404
     assert login_as("buyer").post(f"/facilitator/kubes/{kube_id}/verify").status_code == 403
     assert _kube(session, kube_id).status == KubeStatus.DRAFT
+
+
+def test_verify_kube_with_too_few_households_is_refused(world: World, session: Session,
+                                                        login_as: Login) -> None:
+    kube = factories.make_kube(session, "KUBE Kecil", status=KubeStatus.DRAFT,
+                               members=[(factories.make_user(session, "ketua_small"), MemberRole.KETUA)],
+                               facilitators=[world.facilitator_a])
+    session.commit()
+    client = login_as("facilitator_a")
+    response = client.post(f"/facilitator/kubes/{kube.id}/verify", follow_redirects=True,
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and "at least 5 member households" in response.get_data(as_text=True)
+    assert _kube(session, kube.id).status == KubeStatus.DRAFT
 
 
 def test_suspend_and_reinstate(world: World, session: Session, login_as: Login) -> None:

@@ -486,10 +486,25 @@ def test_change_role_and_remove_member(world: World, session: Session, login_as:
     assert client.post(f"{A}/members/{member_id}/role", data={"role": "sekretaris"}).status_code == 302
     member = _membership(session, world.anggota_a.id, world.kube_a.id)
     assert member is not None and member.role == MemberRole.SEKRETARIS
-    response = client.post(f"{A}/members/{member_id}/role", data={"role": "ketua"}, follow_redirects=True)
-    assert "already has a Ketua" in response.get_data(as_text=True)
+    ketua = _membership(session, world.ketua_a.id, world.kube_a.id)
+    assert ketua is not None
+    response = client.post(f"{A}/members/{ketua.id}/role", data={"role": "anggota"}, follow_redirects=True)
+    assert "always has a ketua" in response.get_data(as_text=True)
     assert client.post(f"{A}/members/{member_id}/remove").status_code == 302
     assert _membership(session, world.anggota_a.id, world.kube_a.id) is None
+
+
+def test_the_ketua_hands_over_the_chair(world: World, session: Session, login_as: Login) -> None:
+    member = _membership(session, world.anggota_a.id, world.kube_a.id)
+    assert member is not None
+    client = login_as("ketua_a")
+    response = client.post(f"{A}/members/{member.id}/role", data={"role": "ketua"})
+    # The former ketua can no longer manage the KUBE: back to the dashboard, not to a 403.
+    assert response.status_code == 302 and response.headers["Location"].endswith(A)
+    new = _membership(session, world.anggota_a.id, world.kube_a.id)
+    old = _membership(session, world.ketua_a.id, world.kube_a.id)
+    assert new is not None and new.role == MemberRole.KETUA
+    assert old is not None and old.role == MemberRole.ANGGOTA
 
 
 def test_member_changes_forbidden(world: World, session: Session, login_as: Login) -> None:
