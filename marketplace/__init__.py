@@ -26,6 +26,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     check_production(app.config)
 
+    from marketplace.web import IdConverter
+
+    # Ids in URLs are positive 32-bit integers (the INTEGER primary keys of PostgreSQL and SQLite).
+    app.url_map.converters["id"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
     register_web(app)

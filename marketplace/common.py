@@ -139,6 +139,8 @@ def clean_int(value: object, *, field: str, minimum: int = 0, maximum: int = 10*
         number = int(value)
     else:
         text = str(value).strip()
+        if len(text) > 24 or not text.isascii():  # "²" is a digit to Python but no number to int()
+            raise ValidationError(N_("Enter a whole number."), field=field)
         if _THOUSANDS.fullmatch(text):  # "15.000" as Indonesians write it
             text = text.replace(".", "")
         if not re.fullmatch(r"-?\d+", text):

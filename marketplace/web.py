@@ -6,18 +6,19 @@ from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from flask import Flask, abort, current_app, jsonify, render_template, request, send_from_directory
+from flask import Flask, abort, current_app, jsonify, render_template, request, send_from_directory, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from lokal.rupiah import format_rupiah
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from marketplace import labels, regions
 from marketplace.catalog.services import ImageLimits
-from marketplace.common import DomainError, NotFoundError, PermissionDenied
+from marketplace.common import DomainError, NotFoundError, PermissionDenied, ValidationError, clean_int
 from marketplace.extensions import db
 from marketplace.i18n import error_text
 from marketplace.media import image_relpath
@@ -29,13 +30,34 @@ def rupiah(amount: int | None) -> str:
 
 
 def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether any text in a (nested) value holds a NUL byte; iterative, so depth cannot overflow."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
+
+
+# The only query arguments that links to "this page, changed" carry over (never _external, _anchor...).
+LINK_ARGS = ("q", "category", "province", "kind", "min_price", "max_price", "sort", "status", "page")
+
+
+def url_with(**changes: object) -> str:
+    """The current page's URL with some filters changed (None drops one): for chips and pagination."""
+    args: dict[str, object] = {k: v for k, v in request.args.items() if k in LINK_ARGS and v}
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint or "catalog.home", **(request.view_args or {}), **args)
 
 
 def lang_url(code: str) -> str:
@@ -47,6 +69,32 @@ def lang_url(code: str) -> str:
 
 def locale_code() -> str:
     return str(get_locale() or "id")
+
+
+MAX_PAGE = 100_000
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:product_id>`: 1 to 2**31-1; anything else is a 404 before any query runs."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def query_int(name: str, *, minimum: int = 0, maximum: int = 10**12) -> int | None:
+    """A whole-number query argument for a page; junk is ignored (the page shows unfiltered)."""
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return clean_int(raw, field=name, minimum=minimum, maximum=maximum)
+    except ValidationError:
+        return None
+
+
+def query_page() -> int:
+    return query_int("page", minimum=1, maximum=MAX_PAGE) or 1
 
 
 def image_limits() -> ImageLimits:
@@ -100,7 +148,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(rupiah, "rupiah")
     app.add_template_filter(regions.name, "region_name")
     # Globals (not only context) so that imported macros, which get no context, can use them too.
-    app.jinja_env.globals.update(labels.template_globals())
+    # Globals, not a context processor: macros imported without context see them too.
+    app.jinja_env.globals.update(labels.template_globals(), url_with=url_with, lang_url=lang_url)
 
     @app.template_filter("date")
     def _date(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -112,8 +161,6 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("photo_url")
     def _photo_url(key: str | None, thumb: bool = True) -> str | None:
-        from flask import url_for
-
         if not key:
             return None
         return url_for("media", path=image_relpath(key, thumb=thumb))
@@ -123,8 +170,6 @@ def init_app(app: Flask) -> None:
         return {
             "locale": locale_code(),
             "languages": app.config["LANGUAGES"],
-            "lang_url": lang_url,
-            **labels.template_globals(),
         }
 
     @app.route("/media/<path:path>")
@@ -136,10 +181,19 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul_bytes() -> None:
         # No text column (PostgreSQL's least of all) can hold NUL; such input is never legitimate.
-        if _has_nul(list(request.args.values()) + list(request.form.values())):
+        values = [request.path]
+        for multi in (request.args, request.form):
+            for key, items in multi.lists():
+                values += [key, *items]
+        if _has_nul(values):
             abort(400)
-        if request.is_json and _has_nul(request.get_json(silent=True)):
-            abort(400)
+        if request.is_json:
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:  # absurdly deep nesting
+                abort(400)
+            if _has_nul(body):
+                abort(400)
 
     @app.route("/healthz")
     def healthz() -> Response:

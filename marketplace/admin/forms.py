@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from marketplace.web import MAX_ID
 from marketplace import labels
 from marketplace.catalog.models import Category
 
@@ -16,7 +17,7 @@ from marketplace.catalog.models import Category
 class CategoryForm(FlaskForm):
     """Create (no category_id) or rename/move (with category_id) a category."""
 
-    category_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    category_id = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(1, MAX_ID)])
     name_id = StringField(_l("Name (Indonesian)"), validators=[DataRequired(), Length(max=80)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)])
     parent_id = SelectField(_l("Parent"), choices=[], validate_choice=False)
@@ -30,15 +31,15 @@ class CategoryForm(FlaskForm):
 
     def parent(self) -> int | None:
         raw = (self.parent_id.data or "").strip()
-        return int(raw) if raw.isdigit() else None
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
 
 
 class DeleteForm(FlaskForm):
-    category_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    category_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
 
 
 class RolesForm(FlaskForm):
-    user_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    user_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
     is_operator = BooleanField(_l("Operator"))
     is_facilitator = BooleanField(_l("Facilitator"))
     is_disabled = BooleanField(_l("Disabled"))
@@ -50,5 +51,5 @@ class AssignForm(FlaskForm):
 
 
 class UnassignForm(FlaskForm):
-    kube_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
-    facilitator_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    kube_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
+    facilitator_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])

@@ -18,7 +18,7 @@ from marketplace.catalog.models import ProductStatus
 from marketplace.common import DomainError
 from marketplace.extensions import db
 from marketplace.i18n import error_text
-from marketplace.web import db_session, raise_if_not_form_error, reject_form
+from marketplace.web import db_session, query_page, raise_if_not_form_error, reject_form
 
 
 def _user() -> User:
@@ -118,17 +118,12 @@ def categories() -> str | Response:
     return render_template("admin/categories.html", tree=tree, form=form)
 
 
-def _page_arg() -> int:
-    raw = request.args.get("page", "")
-    return max(1, min(int(raw), 100_000)) if raw.isdigit() else 1
-
-
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
 def users() -> str | Response:
     user = _user()
     q = (request.args.get("q") or "").strip()[:100]
-    page_number = _page_arg()
+    page_number = query_page()
     kubes = services.kubes_of_facilitator(db_session(), user)  # every KUBE, for an operator
     facilitators = services.facilitator_users(db_session(), user)
     assign_form = AssignForm(prefix="assign")

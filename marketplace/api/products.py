@@ -108,7 +108,7 @@ def products() -> Response:
     return jsonify(page_json(result, product_json))
 
 
-@bp.get("/products/<int:product_id>")
+@bp.get("/products/<id:product_id>")
 def product(product_id: int) -> Response:
     viewer = bearer_user()
     item = services.product_for_viewer(db_session(), product_id, viewer)
@@ -137,7 +137,7 @@ def create_product() -> tuple[Response, int, dict[str, str]]:
     return jsonify(product_json(item)), 201, {"Location": location}
 
 
-@bp.patch("/products/<int:product_id>")
+@bp.patch("/products/<id:product_id>")
 def update_product(product_id: int) -> Response:
     actor = require_bearer()
     body = json_object()

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -53,4 +53,8 @@ class OrderTakerForm(FlaskForm):
     npwp = StringField(_l("NPWP (tax number)"), validators=[Optional(), Length(max=25)])
     address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)])
     province_code = SelectField(_l("Province"), choices=[], validate_choice=False)
-    website = StringField(_l("Website"), validators=[Optional(), Length(max=200)])
+    website = StringField(
+        _l("Website"),
+        validators=[Optional(), Length(max=200),
+                    URL(require_tld=True, message=_l("Enter a full web address, e.g. https://www.example.co.id"))],
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -10,20 +12,26 @@ from marketplace import regions
 from marketplace.catalog import bp, services
 from marketplace.catalog.models import BusinessKind
 from marketplace.catalog.permissions import Action, allowed_actions
-from marketplace.common import ValidationError
-from marketplace.web import db_session
+from marketplace.web import db_session, query_int, query_page
 
 
-def _int_arg(name: str, minimum: int = 0) -> int | None:
-    """A whole-number query argument; junk is ignored rather than an error page."""
-    raw = (request.args.get(name) or "").replace(".", "").strip()
-    if raw.isdigit() and len(raw) <= 12:
-        return max(minimum, int(raw))
-    return None
+@bp.app_template_filter("whatsapp_url")
+def whatsapp_url(phone: str | None, text: str = "") -> str | None:
+    """A wa.me link (a chat with `text` typed in) to an Indonesian phone number; None if there is no number.
 
-
-def _page_arg() -> int:
-    return _int_arg("page", 1) or 1
+    "0812-3456-7890", "+62 812 3456 7890" and "812 3456 7890" all become https://wa.me/6281234567890.
+    """
+    digits = "".join(ch for ch in phone or "" if ch in "0123456789")  # str.isdigit() also takes "²"
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    elif digits.startswith("620"):  # "+62 0812 ...": the trunk 0 kept after the country code
+        digits = "62" + digits[3:]
+    elif digits.startswith("8"):  # a mobile number written without its leading 0
+        digits = "62" + digits
+    if not 8 <= len(digits) <= 15:  # E.164 numbers have at most 15 digits
+        return None
+    url = f"https://wa.me/{digits}"
+    return f"{url}?text={quote(text, safe='')}" if text else url
 
 
 def _viewer() -> services.User | None:
@@ -43,12 +51,12 @@ def products() -> str:
         kube=request.args.get("kube") or None,
         category=request.args.get("category") or None,
         province=request.args.get("province") or None,
-        min_price=_int_arg("min_price"),
-        max_price=_int_arg("max_price"),
+        min_price=query_int("min_price"),
+        max_price=query_int("max_price"),
         q=(request.args.get("q") or "").strip()[:200] or None,
         sort=sort if sort in services.SORTS else "newest",
     )
-    page = services.public_products(db_session(), filters, page=_page_arg(), per_page=24)
+    page = services.public_products(db_session(), filters, page=query_page(), per_page=24)
     return render_template(
         "catalog/products.html",
         page=page,
@@ -64,11 +72,8 @@ def kubes() -> str:
     if kind not in {None, *(k.value for k in BusinessKind)}:
         kind = None
     province = request.args.get("province") or None
-    try:
-        page = services.public_kubes(db_session(), province=province, kind=kind,
-                                     q=(request.args.get("q") or "")[:100] or None, page=_page_arg())
-    except ValidationError:
-        page = services.public_kubes(db_session(), page=1)
+    page = services.public_kubes(db_session(), province=province, kind=kind,
+                                 q=(request.args.get("q") or "")[:100] or None, page=query_page())
     return render_template(
         "catalog/kubes.html",
         page=page,
@@ -87,7 +92,7 @@ def kube(slug: str) -> str:
     category = request.args.get("category") or None
     page = services.public_products(
         db_session(), services.ProductFilters(kube=kube.slug, category=category, sort="newest"),
-        page=_page_arg(), per_page=24,
+        page=query_page(), per_page=24,
     )
     return render_template(
         "catalog/kube.html",
@@ -100,8 +105,8 @@ def kube(slug: str) -> str:
     )
 
 
-@bp.route("/product/<int:product_id>")
-@bp.route("/product/<int:product_id>/<slug>")
+@bp.route("/product/<id:product_id>")
+@bp.route("/product/<id:product_id>/<slug>")
 def product(product_id: int, slug: str | None = None) -> str | Response:
     viewer = _viewer()
     item = services.product_for_viewer(db_session(), product_id, viewer)

@@ -61,20 +61,23 @@ def _run(work: Callable[[Session, User], object], message: str, **params: object
         flash(_(message, **params), "success")
 
 
-def _back() -> Response:
+def _back(product_id: int | None = None) -> Response:
+    """Back to the queue at the section the action came from, or to the product page it was made on."""
+    if product_id is not None and request.form.get("next") == "product":
+        return redirect(url_for("catalog.product", product_id=product_id))
     return redirect(url_for("facilitator.queue") + (request.form.get("anchor") or ""))
 
 
-@bp.route("/products/<int:product_id>/approve", methods=["POST"])
+@bp.route("/products/<id:product_id>/approve", methods=["POST"])
 @login_required
 def approve_product(product_id: int) -> Response:
     if ActionForm().validate_on_submit():
         _run(lambda s, u: services.approve_product(s, u, product_id),
              N_("The product is approved and on sale."))
-    return _back()
+    return _back(product_id)
 
 
-@bp.route("/products/<int:product_id>/send-back", methods=["POST"])
+@bp.route("/products/<id:product_id>/send-back", methods=["POST"])
 @login_required
 def reject_product(product_id: int) -> Response:
     form = SendBackForm()
@@ -83,7 +86,7 @@ def reject_product(product_id: int) -> Response:
              N_("The product is sent back to the KUBE with your note."))
     else:
         flash(" ".join(str(e) for e in form.note.errors), "danger")
-    return _back()
+    return _back(product_id)
 
 
 _KUBE_ACTIONS = {
@@ -93,9 +96,9 @@ _KUBE_ACTIONS = {
 }
 
 
-@bp.route("/kubes/<int:kube_id>/verify", methods=["POST"], defaults={"verb": "verify"})
-@bp.route("/kubes/<int:kube_id>/suspend", methods=["POST"], defaults={"verb": "suspend"})
-@bp.route("/kubes/<int:kube_id>/reinstate", methods=["POST"], defaults={"verb": "reinstate"})
+@bp.route("/kubes/<id:kube_id>/verify", methods=["POST"], defaults={"verb": "verify"})
+@bp.route("/kubes/<id:kube_id>/suspend", methods=["POST"], defaults={"verb": "suspend"})
+@bp.route("/kubes/<id:kube_id>/reinstate", methods=["POST"], defaults={"verb": "reinstate"})
 @login_required
 def kube_action(kube_id: int, verb: str) -> Response:
     """Verify a draft KUBE, suspend a public one, or lift a suspension."""

@@ -100,6 +100,13 @@ def dashboard(slug: str) -> str:
 # --- Products ---------------------------------------------------------------------------------------
 
 
+def _photos_lost(form: ProductForm) -> bool:
+    """Whether photos were chosen for a submission that comes back with errors (browsers never keep them)."""
+    if request.method != "POST":
+        return False
+    return any(upload.filename for upload in request.files.getlist(form.photo.name))
+
+
 def _add_photos(form: ProductForm, product: Product, stored: list[str]) -> None:
     for upload in form.photo.data or []:
         if upload and upload.filename:
@@ -134,10 +141,10 @@ def new_product(slug: str) -> str | Response:
                 flash(_("“%(name)s” is saved as a draft.", name=product.name), "success")
             return redirect(url_for("shop.dashboard", slug=kube.slug))
     return render_template("shop/product_form.html", kube=kube, form=form, product=None,
-                           action_form=ActionForm(), ProductStatus=ProductStatus)
+                           action_form=ActionForm(), ProductStatus=ProductStatus, photos_lost=_photos_lost(form))
 
 
-@bp.route("/<slug>/products/<int:product_id>/edit", methods=["GET", "POST"])
+@bp.route("/<slug>/products/<id:product_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_product(slug: str, product_id: int) -> str | Response:
     user = _user()
@@ -168,10 +175,10 @@ def edit_product(slug: str, product_id: int) -> str | Response:
                 flash(_("Saved."), "success")
             return redirect(url_for("shop.edit_product", slug=kube.slug, product_id=product.id))
     return render_template("shop/product_form.html", kube=kube, form=form, product=product,
-                           action_form=ActionForm(), ProductStatus=ProductStatus)
+                           action_form=ActionForm(), ProductStatus=ProductStatus, photos_lost=_photos_lost(form))
 
 
-@bp.route("/<slug>/products/<int:product_id>/stock", methods=["POST"])
+@bp.route("/<slug>/products/<id:product_id>/stock", methods=["POST"])
 @login_required
 def set_stock(slug: str, product_id: int) -> Response:
     user = _user()
@@ -199,9 +206,9 @@ _PRODUCT_ACTIONS = {
 }
 
 
-@bp.route("/<slug>/products/<int:product_id>/submit", methods=["POST"], defaults={"verb": "submit"})
-@bp.route("/<slug>/products/<int:product_id>/archive", methods=["POST"], defaults={"verb": "archive"})
-@bp.route("/<slug>/products/<int:product_id>/restore", methods=["POST"], defaults={"verb": "restore"})
+@bp.route("/<slug>/products/<id:product_id>/submit", methods=["POST"], defaults={"verb": "submit"})
+@bp.route("/<slug>/products/<id:product_id>/archive", methods=["POST"], defaults={"verb": "archive"})
+@bp.route("/<slug>/products/<id:product_id>/restore", methods=["POST"], defaults={"verb": "restore"})
 @login_required
 def product_action(slug: str, product_id: int, verb: str) -> Response:
     """Send for review, archive or restore a product."""
@@ -223,7 +230,7 @@ def product_action(slug: str, product_id: int, verb: str) -> Response:
     return redirect(url_for("shop.dashboard", slug=kube.slug))
 
 
-@bp.route("/<slug>/products/<int:product_id>/photos/<int:photo_id>/delete", methods=["POST"])
+@bp.route("/<slug>/products/<id:product_id>/photos/<id:photo_id>/delete", methods=["POST"])
 @login_required
 def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
     user = _user()
@@ -316,7 +323,7 @@ def _member_of(kube: Kube, member_id: int) -> None:
         abort(404)
 
 
-@bp.route("/<slug>/members/<int:member_id>/role", methods=["POST"])
+@bp.route("/<slug>/members/<id:member_id>/role", methods=["POST"])
 @login_required
 def member_role(slug: str, member_id: int) -> Response:
     kube = _kube(slug, Action.MANAGE_SHOP)
@@ -338,7 +345,7 @@ def member_role(slug: str, member_id: int) -> Response:
     return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
 
 
-@bp.route("/<slug>/members/<int:member_id>/remove", methods=["POST"])
+@bp.route("/<slug>/members/<id:member_id>/remove", methods=["POST"])
 @login_required
 def remove_member(slug: str, member_id: int) -> Response:
     kube = _kube(slug, Action.MANAGE_SHOP)
@@ -357,7 +364,7 @@ def remove_member(slug: str, member_id: int) -> Response:
 @bp.route("/<slug>/open", methods=["POST"])
 @login_required
 def open_shop(slug: str) -> Response:
-    """Officers open a verified KUBE's shop."""
+    """Officers mark a verified (already public) KUBE as active: it is trading."""
     kube = _kube(slug, Action.MANAGE_SHOP)
     if ActionForm().validate_on_submit():
         try:
@@ -366,5 +373,5 @@ def open_shop(slug: str) -> Response:
             _flash_error(error)
         else:
             db.session.commit()
-            flash(_("Your shop is open. Selamat berjualan!"), "success")
+            flash(_("The KUBE is marked as active and trading. Selamat berjualan!"), "success")
     return redirect(url_for("shop.dashboard", slug=kube.slug))

@@ -1,5 +1,6 @@
 // Region picker: when a province, kabupaten or kecamatan changes, clear the lists below it and reload the
 // form with the next list (the same as pressing "Show the next list", which works without JavaScript).
+// With this script the button and its "press the button" help are not needed, so they are hidden.
 (function () {
   "use strict";
   document.querySelectorAll("[data-region-picker]").forEach(function (picker) {
@@ -8,6 +9,10 @@
     if (!form || !refresh) {
       return;
     }
+    refresh.hidden = true;
+    picker.querySelectorAll("[data-region-help]").forEach(function (help) {
+      help.hidden = true;
+    });
     picker.querySelectorAll("select[data-region-select]").forEach(function (select) {
       var level = Number(select.getAttribute("data-region-select"));
       if (level >= 4) {
