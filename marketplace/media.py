@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from marketplace.common import N_, ValidationError
 
@@ -107,3 +109,39 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return img.convert("RGB")
+
+
+# --- Files follow the database transaction ------------------------------------------------------------
+# A picture is written before its row is committed, and a replaced or removed picture must outlive a
+# rollback. So services register files with the session: new files are deleted if the transaction does not
+# commit; files to remove are deleted only once it has committed.
+
+_NEW = "media_new_files"
+_DOOMED = "media_doomed_files"
+
+
+def keep_if_committed(session: Session, media_root: str | Path, key: str) -> None:
+    """A new picture: deleted again unless the session's transaction commits."""
+    session.info.setdefault(_NEW, []).append((str(media_root), key))
+
+
+def delete_when_committed(session: Session, media_root: str | Path, key: str) -> None:
+    """A picture no longer used: deleted once (and only if) the transaction commits."""
+    session.info.setdefault(_DOOMED, []).append((str(media_root), key))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_NEW, None)
+    for media_root, key in session.info.pop(_DOOMED, []):
+        delete_image(media_root, key)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint or subtransaction: the outer transaction decides
+    # Still listed here means no commit happened (rollback or close): undo the new files.
+    session.info.pop(_DOOMED, None)
+    for media_root, key in session.info.pop(_NEW, []):
+        delete_image(media_root, key)

@@ -295,6 +295,9 @@ def set_kube_photo(session: Session, actor: User, kube_id: int, data: bytes, lim
     stored = media.store_image(
         data, limits.media_root, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels, field="photo"
     )
+    media.keep_if_committed(session, limits.media_root, stored.key)
+    if kube.photo_key:
+        media.delete_when_committed(session, limits.media_root, kube.photo_key)
     kube.photo_key = stored.key
     session.flush()
     return kube
@@ -704,6 +707,7 @@ def add_product_photo(
     stored = media.store_image(
         data, limits.media_root, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels, field="photo"
     )
+    media.keep_if_committed(session, limits.media_root, stored.key)
     position = max((p.position for p in product.photos), default=-1) + 1
     photo = ProductPhoto(key=stored.key, width=stored.width, height=stored.height, position=position)
     product.photos.append(photo)
@@ -719,10 +723,9 @@ def remove_product_photo(session: Session, actor: User, photo_id: int, media_roo
     if photo is None:
         raise NotFoundError(N_("Photo not found."))
     _editable_product(session, actor, photo.product_id)
-    key = photo.key
+    media.delete_when_committed(session, media_root, photo.key)
     session.delete(photo)
     session.flush()
-    media.delete_image(media_root, key)
 
 
 # --- Reading the catalogue --------------------------------------------------------------------------

@@ -80,7 +80,6 @@ class _Loader:
         self.created: dict[str, int] = dict.fromkeys(
             ("categories", "users", "kubes", "members", "assignments", "products", "photos", "order_takers"), 0
         )
-        self.written: list[str] = []  # image keys, removed again if loading fails
         self.categories: dict[str, Category] = {}
         self.top_slug: dict[str, str] = {}  # category slug -> its top-level slug (for the picture's colours)
         self._password_hash: str | None = None
@@ -96,7 +95,7 @@ class _Loader:
 
     def store(self, picture: bytes) -> media.StoredImage:
         stored = media.store_image(picture, self.media_root, max_bytes=_MAX_IMAGE_BYTES, max_pixels=_MAX_IMAGE_PIXELS)
-        self.written.append(stored.key)
+        media.keep_if_committed(self.session, self.media_root, stored.key)  # gone again on a rollback
         self.created["photos"] += 1
         return stored
 
@@ -355,20 +354,15 @@ def load_demo(
     """Create whatever part of the demo content is missing (flushes, never commits).
 
     `image_scale` draws smaller pictures (tests use it); the counts stay the same. If anything fails,
-    the pictures written so far are deleted again and the error is raised.
+    the error is raised and the caller's rollback deletes the pictures written so far.
     """
     started = time.perf_counter()
     loader = _Loader(session, str(media_root), image_scale, now or utcnow())
-    try:
-        loader.load_categories()
-        users = loader.load_platform_users()
-        for item in data.KUBES:
-            loader.load_kube(item, users)
-        session.flush()
-    except BaseException:
-        for key in loader.written:
-            media.delete_image(media_root, key)
-        raise
+    loader.load_categories()
+    users = loader.load_platform_users()
+    for item in data.KUBES:
+        loader.load_kube(item, users)
+    session.flush()
     return DemoSummary(
         categories=_count(session, Category.id),
         users=_count(session, User.id),

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from urllib.parse import unquote
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import KubeStatus, ProductPhoto
+from marketplace.catalog.views import whatsapp_url
 from tests import factories
 from tests.conftest import login
 from tests.factories import World
@@ -128,3 +134,84 @@ def test_pages_run_a_constant_number_of_queries(client: FlaskClient, session: Se
         session.add(ProductPhoto(product_id=product.id, key=f"{i:02d}photo{i}", width=8, height=6))
     session.commit()
     assert measure() == before
+
+
+# --- Contact, headings, filters, error page ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phone", "url"),
+    [
+        ("0812-3456-7890", "https://wa.me/6281234567890"),
+        ("+62 812 3456 7890", "https://wa.me/6281234567890"),
+        ("(+62) 0812 3456 7890", "https://wa.me/6281234567890"),
+        ("812 3456 7890", "https://wa.me/6281234567890"),
+        ("6281234567890", "https://wa.me/6281234567890"),
+        ("", None),
+        (None, None),
+        ("0812", None),
+        ("tel: ²³", None),
+    ],
+)
+def test_whatsapp_url_takes_indonesian_numbers(phone: str | None, url: str | None) -> None:
+    assert whatsapp_url(phone) == url
+
+
+def test_whatsapp_url_prefills_an_encoded_text() -> None:
+    url = whatsapp_url("0812 3456 7890", "Halo, “Minyak & Sabun”? 100%")
+    assert url == "https://wa.me/6281234567890?text=Halo%2C%20%E2%80%9CMinyak%20%26%20Sabun%E2%80%9D%3F%20100%25"
+
+
+def test_product_page_and_storefront_link_to_whatsapp(client: FlaskClient, session: Session, world: World) -> None:
+    world.kube_a.phone = "0812-3456-7890"
+    session.commit()
+    en = {"Accept-Language": "en"}
+    html = client.get(f"/product/{world.product_a.id}/{world.product_a.slug}", headers=en).get_data(as_text=True)
+    assert "Contact via WhatsApp" in html
+    link = re.search(r'href="(https://wa\.me/[^"]+)"', html)
+    assert link is not None
+    url = unescape(link.group(1))
+    assert url.startswith("https://wa.me/6281234567890?text=")
+    text = unquote(url.split("?text=", 1)[1])
+    assert "KUBE Kelapa A" in text and "“Minyak Kelapa A”" in text
+    assert text.endswith(f"/product/{world.product_a.id}/{world.product_a.slug}")
+    html = client.get(f"/kube/{world.kube_a.slug}", headers=en).get_data(as_text=True)
+    assert 'href="https://wa.me/6281234567890?text=' in html and "Contact via WhatsApp" in html
+    # No phone number, no button.
+    html = client.get(f"/product/{world.product_b.id}/{world.product_b.slug}", headers=en).get_data(as_text=True)
+    assert "wa.me" not in html and "Contact via WhatsApp" not in html
+    assert "wa.me" not in client.get(f"/kube/{world.kube_b.slug}").get_data(as_text=True)
+
+
+def test_products_page_headings_follow_the_h1(client: FlaskClient, world: World) -> None:
+    html = client.get("/products").get_data(as_text=True)
+    assert '<h2 class="product-name">' in html and '<h3 class="product-name">' not in html
+    # Elsewhere the cards sit under a section's <h2>.
+    assert '<h3 class="product-name">' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("query", "is_open"), [("", False), ("?sort=newest", False), ("?sort=price_asc", True),
+                                                 ("?province=72", True), ("?min_price=1000", True)])
+def test_filter_panel_stays_open_when_a_filter_or_sort_is_chosen(
+    client: FlaskClient, world: World, query: str, is_open: bool
+) -> None:
+    html = client.get("/products" + query).get_data(as_text=True)
+    details = re.search(r"<details[^>]*>", html)
+    assert details is not None
+    assert (" open" in details.group(0)) is is_open
+
+
+def test_error_page_has_a_heading(client: FlaskClient, world: World) -> None:
+    response = client.get("/kube/no-such-kube", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", response.get_data(as_text=True), re.S)
+    assert heading is not None and "404" in heading.group(1)
+
+
+def test_flashed_messages_float_at_the_bottom(app: Flask, world: World) -> None:
+    client = login(app.test_client(), factories.email_of("buyer"))
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    stack = html.split('class="flash-stack', 1)
+    assert len(stack) == 2 and "position-fixed" in stack[1][:100]
+    assert 'role="status"' in stack[1] and world.buyer.name in stack[1]  # "Welcome back, Buyer."
+    assert 'class="flash-stack' not in client.get("/").get_data(as_text=True)  # shown once

@@ -310,8 +310,34 @@ def test_photos_are_reencoded_without_exif(session: Session, world: World, tmp_p
         assert img.format == "JPEG" and not img.getexif()
     with Image.open(thumb) as img:
         assert max(img.size) <= 480
+    session.commit()
     services.remove_product_photo(session, world.ketua_a, photo.id, tmp_path / "media")
+    assert stored.exists()  # until the removal is committed
+    session.commit()
     assert not stored.exists() and not thumb.exists()
+
+
+def _files(root: Path) -> set[str]:
+    return {p.name for p in root.rglob("*.jpg")} if root.exists() else set()
+
+
+def test_picture_files_follow_the_transaction(session: Session, world: World, tmp_path: Path) -> None:
+    limits, root = _limits(tmp_path), tmp_path / "media"
+    services.add_product_photo(session, world.ketua_a, world.product_a.id, factories.png_bytes(), limits)
+    assert len(_files(root)) == 2  # picture and thumbnail
+    session.rollback()
+    assert _files(root) == set()  # the row never existed, neither do its files
+
+    services.set_kube_photo(session, world.ketua_a, world.kube_a.id, factories.png_bytes(), limits)
+    session.commit()
+    first = _files(root)
+    assert len(first) == 2
+    services.set_kube_photo(session, world.ketua_a, world.kube_a.id, factories.png_bytes(), limits)
+    session.rollback()
+    assert _files(root) == first  # a failed replacement keeps the old picture
+    services.set_kube_photo(session, world.ketua_a, world.kube_a.id, factories.png_bytes(), limits)
+    session.commit()
+    assert len(_files(root)) == 2 and _files(root).isdisjoint(first)  # the replaced one is gone
 
 
 @pytest.mark.parametrize(

@@ -193,5 +193,6 @@ def test_a_failed_load_removes_the_pictures_it_wrote(
 
     with pytest.raises(ValidationError):
         load_demo(session, app.config["MEDIA_ROOT"], image_scale=SCALE)
-
+    assert _files(app.config["MEDIA_ROOT"]) != set()  # written, not yet committed
+    session.rollback()
     assert _files(app.config["MEDIA_ROOT"]) == set()

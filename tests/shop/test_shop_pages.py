@@ -524,11 +524,13 @@ def test_open_the_shop_of_a_verified_kube(world: World, session: Session, login_
     world.kube_a.status = KubeStatus.VERIFIED
     session.commit()
     html = login_as("ketua_a").get(A).get_data(as_text=True)
-    assert "Open the shop" in html
+    assert "Mark as active / trading" in html and "Open the shop" not in html
+    assert "The KUBE is verified: buyers can already see it" in html
     assert login_as("anggota_a").post(f"{A}/open").status_code == 403
     session.expire_all()
     assert session.get(Kube, world.kube_a.id).status == KubeStatus.VERIFIED  # type: ignore[union-attr]
-    assert login_as("ketua_a").post(f"{A}/open").status_code == 302
+    response = login_as("ketua_a").post(f"{A}/open", follow_redirects=True)
+    assert "marked as active" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Kube, world.kube_a.id).status == KubeStatus.ACTIVE  # type: ignore[union-attr]
 
@@ -552,3 +554,72 @@ def test_forms_carry_the_csrf_token(csrf_app: Flask, session: Session) -> None:
     assert client.post(f"{A}/products/{product_id}/stock",
                        data={"stock": "3", "csrf_token": tokens[0]}).status_code == 302
     assert _product(session, product_id).stock == 3
+
+
+# --- Page details: labels, notes, confirmations -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [(ProductStatus.DRAFT, "Save as draft"), (ProductStatus.PUBLISHED, "Save changes"),
+     (ProductStatus.PENDING_REVIEW, "Save changes")],
+)
+def test_save_button_says_what_it_does(
+    world: World, session: Session, login_as: Login, status: ProductStatus, label: str
+) -> None:
+    product = factories.make_product(session, world.kube_a, world.category, "Gula Aren", status=status)
+    session.commit()
+    html = login_as("ketua_a").get(f"{A}/products/{product.id}/edit").get_data(as_text=True)
+    assert f'name="save" type="submit" value="{label}"' in html
+    assert ("Save and send for review" in html) is (status == ProductStatus.DRAFT)
+    assert 'value="Save as draft"' in login_as("ketua_a").get(f"{A}/products/new").get_data(as_text=True)
+
+
+NOTE = "Choose your photos again: they were not saved because of the errors above."
+
+
+def test_photos_to_choose_again_after_an_error(world: World, session: Session, login_as: Login) -> None:
+    client = login_as("ketua_a")
+    data = _product_data(world, price="abc", photo=(io.BytesIO(factories.png_bytes()), "keripik.png"))
+    html = client.post(f"{A}/products/new", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "Enter a whole number." in html and NOTE in html
+    assert 'aria-describedby="photos-again"' in html
+    data = _product_data(world, name="", photo=(io.BytesIO(factories.png_bytes()), "keripik.png"))
+    html = client.post(f"{A}/products/{world.product_a.id}/edit", data=data,
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "This field is required." in html and NOTE in html
+    # No photo chosen, or no error: no note.
+    html = client.post(f"{A}/products/new", data=_product_data(world, price="abc"),
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "Enter a whole number." in html and NOTE not in html
+    assert NOTE not in client.get(f"{A}/products/new").get_data(as_text=True)
+
+
+def test_destructive_actions_ask_first(world: World, session: Session, login_as: Login) -> None:
+    client = login_as("ketua_a")
+    product_id = world.product_a.id
+    session.add(ProductPhoto(product_id=product_id, key="a" * 32, width=10, height=10))
+    session.commit()
+    html = client.get(A).get_data(as_text=True)
+    assert 'data-confirm="Archive “Minyak Kelapa A”? Buyers will no longer see it."' in html
+    assert 'aria-label="Archive Minyak Kelapa A"' in html and 'aria-label="Edit Minyak Kelapa A"' in html
+    assert '/static/js/confirm.js"' in html
+    html = client.get(f"{A}/products/{product_id}/edit").get_data(as_text=True)
+    assert html.count("data-confirm=") == 2  # archive, delete the photo
+    assert 'aria-label="Delete photo 1 of Minyak Kelapa A"' in html
+    html = client.get(f"{A}/profile").get_data(as_text=True)
+    assert 'data-confirm="Remove Anggota A from KUBE Kelapa A?"' in html
+    assert 'aria-label="Remove Anggota A"' in html and 'aria-label="Change the role of Anggota A"' in html
+    assert "<script>" not in html and 'style="' not in html
+
+
+def test_dashboard_keeps_price_and_unit_together(world: World, login_as: Login) -> None:
+    html = login_as("ketua_a").get(A).get_data(as_text=True)
+    assert ('<td data-label="Price"><span><span class="text-nowrap">Rp15.000</span> '
+            '<span class="small text-muted text-nowrap">/ bottle</span></span></td>') in html
+
+
+def test_region_picker_marks_what_the_script_hides(world: World, login_as: Login) -> None:
+    html = login_as("ketua_a").get(f"{A}/profile").get_data(as_text=True)
+    assert "data-region-refresh" in html and "data-region-help" in html
+    assert "/static/js/region-select.js" in html
