@@ -201,6 +201,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> tuple[str, int] | Response:
+        db.session.rollback()  # a refused request changes nothing, whatever a service had flushed
         if wants_json():
             return json_error(error.status, error.code, error_text(error),
                               **({"field": error.field} if error.field else {}))

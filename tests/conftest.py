@@ -73,6 +73,8 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         # locale, both cached in g, never leak from one request into the next.
         for name in list(vars(g)):
             delattr(g, name)
+        # Like Flask-SQLAlchemy's teardown in production: what a request did not commit is gone.
+        db.session.rollback()
 
     return app
 

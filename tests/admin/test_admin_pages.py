@@ -232,3 +232,12 @@ def test_assignments_forbidden(world: World, session: Session, login_as: Login, 
     assert login_as(who).post("/admin/users", data=data).status_code == 403
     session.expire_all()
     assert session.scalar(select(func.count(FacilitatorAssignment.id))) == before
+
+
+def test_deleting_and_unassigning_ask_first(world: World, login_as: Login) -> None:
+    client = login_as("operator")
+    html = client.get("/admin/categories").get_data(as_text=True)
+    assert 'data-confirm="Delete the category Coconut?"' in html and 'aria-label="Delete Coconut"' in html
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert 'data-confirm="Unassign Facilitator A from KUBE Kelapa A?"' in html
+    assert 'aria-label="Unassign Facilitator A from KUBE Kelapa A"' in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -104,3 +105,36 @@ def test_csrf_token_required_on_sign_in(csrf_app: Flask, session: Session) -> No
                                                 "password": factories.PASSWORD})
     assert response.status_code == 400
     assert client.get("/auth/profile").status_code == 302
+
+
+def test_profile_forms_come_back_at_their_errors(app: Flask, world: World) -> None:
+    client = login(app.test_client(), world.buyer.email)
+    html = client.get("/auth/profile").get_data(as_text=True)
+    for form_id in ("details-form", "password-form", "company-form"):
+        assert f'id="{form_id}" method="post" action="#{form_id}"' in html
+    response = client.post("/auth/profile", data={
+        "action": "password", "password-current_password": factories.PASSWORD,
+        "password-new_password": "short", "password-confirm": "short"})
+    assert response.status_code == 200 and "invalid-feedback" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("website", "ok"), [
+    ("not a url", False), ("www.example.co.id", False), ("https://localhost", False),
+    ("https://www.kopra.co.id", True), ("", True),
+])
+def test_company_website_must_be_a_web_address(
+    app: Flask, session: Session, world: World, website: str, ok: bool
+) -> None:
+    client = login(app.test_client(), world.buyer.email)
+    response = client.post("/auth/profile", headers={"Accept-Language": "en"}, data={
+        "action": "company", "company-company_name": "CV Kopra", "company-website": website})
+    assert (response.status_code == 302) is ok
+    if not ok:
+        assert "Enter a full web address" in response.get_data(as_text=True)
+    saved = session.scalar(select(OrderTakerProfile).where(OrderTakerProfile.user_id == world.buyer.id))
+    assert (saved is not None) is ok
+
+
+def test_sign_up_page_promises_nothing_that_does_not_exist(client: FlaskClient) -> None:
+    html = client.get("/auth/register", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "orders" not in html.lower()

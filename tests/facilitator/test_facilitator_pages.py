@@ -272,3 +272,52 @@ def test_new_kube_forbidden_post(world: World, session: Session, login_as: Login
     assert login_as("ketua_a").post("/facilitator/kubes/new", data=NEW_KUBE).status_code == 403
     session.expire_all()
     assert session.scalar(select(func.count(Kube.id))) == 2
+
+
+# --- Reviewing from the product page ----------------------------------------------------------------
+
+
+def test_reviewer_sees_approve_and_send_back_on_the_product_page(
+    world: World, session: Session, login_as: Login
+) -> None:
+    product_id = _pending(session, world)
+    url = f"/product/{product_id}/sabun-kelapa"
+    for who in ("facilitator_a", "operator"):
+        html = login_as(who).get(url).get_data(as_text=True)
+        assert f'action="/facilitator/products/{product_id}/approve"' in html, who
+        assert f'action="/facilitator/products/{product_id}/send-back"' in html, who
+        assert 'name="note"' in html and "required" in html.split('name="note"', 1)[1][:120]
+    for who in ("ketua_a", "anggota_a"):  # members see their product, but do not review it
+        html = login_as(who).get(url).get_data(as_text=True)
+        assert "/approve" not in html and "/send-back" not in html, who
+    # A published product has nothing to review.
+    html = login_as("facilitator_a").get(f"/product/{world.product_a.id}/{world.product_a.slug}").get_data(
+        as_text=True)
+    assert "/approve" not in html
+
+
+def test_review_from_the_product_page_returns_there(world: World, session: Session, login_as: Login) -> None:
+    client = login_as("facilitator_a")
+    product_id = _pending(session, world)
+    response = client.post(f"/facilitator/products/{product_id}/approve", data={"next": "product"})
+    assert response.status_code == 302 and response.headers["Location"].startswith(f"/product/{product_id}")
+    page = client.get(response.headers["Location"], follow_redirects=True)
+    assert page.status_code == 200 and "approved" in page.get_data(as_text=True)
+    assert _product(session, product_id).status == ProductStatus.PUBLISHED
+
+    other_id = _pending(session, world, name="Sabun Sereh")
+    response = client.post(f"/facilitator/products/{other_id}/send-back",
+                           data={"next": "product", "note": "Foto kurang jelas."}, follow_redirects=True)
+    assert response.status_code == 200 and "sent back" in response.get_data(as_text=True)
+    assert response.request.path.startswith(f"/product/{other_id}")
+    assert _product(session, other_id).status == ProductStatus.DRAFT
+    # Without "next" the queue is where the facilitator goes back to.
+    third_id = _pending(session, world, name="Sabun Pandan")
+    response = client.post(f"/facilitator/products/{third_id}/approve", data={"anchor": "#products"})
+    assert response.headers["Location"] == "/facilitator/#products"
+
+
+def test_suspend_asks_first(world: World, login_as: Login) -> None:
+    html = login_as("facilitator_a").get("/facilitator/").get_data(as_text=True)
+    assert 'data-confirm="Suspend KUBE Kelapa A?' in html
+    assert 'aria-label="Suspend KUBE Kelapa A"' in html
