@@ -9,9 +9,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from marketplace.web import MAX_ID
 from marketplace import labels
 from marketplace.catalog.models import Category
+from marketplace.web import MAX_ID
 
 
 class CategoryForm(FlaskForm):

@@ -195,8 +195,9 @@ def list_users(session: Session, actor: User, *, q: str = "", page: int = 1, per
     _require_operator(actor)
     stmt = select(User)
     if q:
-        like = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+        text = q.strip().lower()
+        stmt = stmt.where(or_(func.lower(User.email).contains(text, autoescape=True),
+                              func.lower(User.name).contains(text, autoescape=True)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     items = session.scalars(
         stmt.options(selectinload(User.memberships), selectinload(User.order_taker_profile))

@@ -22,6 +22,8 @@ from marketplace.web import db_session, reject_form
 def _safe_next(default: str) -> str:
     """Only redirect to a path on this site (no open redirects)."""
     target = request.args.get("next") or ""
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return default  # browsers read "/\\host" as "//host"
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
         return target

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -259,7 +259,8 @@ def _apply_kube_input(kube: Kube, data: KubeInput) -> None:
         raise ValidationError(N_("Choose a business kind."), field="business_kind")
     kube.business_kind = BusinessKind(data.business_kind)
     kube.address = clean_text(data.address, field="address", max_length=255, required=False)
-    if data.founded_on is not None and data.founded_on > date.today():
+    # "Today" anywhere in Indonesia: WIT (UTC+9) is the first to reach the next day.
+    if data.founded_on is not None and data.founded_on > (utcnow() + timedelta(hours=9)).date():
         raise ValidationError(N_("The founding date cannot be in the future."), field="founded_on")
     kube.founded_on = data.founded_on
     kube.story = clean_text(data.story, field="story", max_length=5000, required=False)
@@ -948,7 +949,10 @@ class HomePage:
 def home_page(session: Session) -> HomePage:
     products = public_products(session, ProductFilters(sort="newest"), per_page=12)
     kubes = session.scalars(
-        select(Kube).where(Kube.status.in_(PUBLIC_KUBE_STATUSES)).order_by(Kube.verified_at.desc()).limit(8)
+        select(Kube)
+        .where(Kube.status.in_(PUBLIC_KUBE_STATUSES))
+        .order_by(Kube.verified_at.desc().nulls_last(), Kube.id)
+        .limit(8)
     ).all()
     counts = _published_counts(session, [k.id for k in kubes])
     public = Kube.status.in_(PUBLIC_KUBE_STATUSES)

@@ -17,6 +17,7 @@ demo_cli = AppGroup("demo", help="Demo data for trying Pasar KUBE.")
 
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Only load when the database has no users yet.")
+@click.option("--force", is_flag=True, help="Load even in production (it creates accounts with a public password).")
 @click.option(
     "--image-scale",
     type=click.FloatRange(0.05, 1.0),
@@ -24,8 +25,13 @@ demo_cli = AppGroup("demo", help="Demo data for trying Pasar KUBE.")
     show_default=True,
     help="Draw the pictures at this fraction of their full size (faster; the counts stay the same).",
 )
-def load_command(if_empty: bool, image_scale: float) -> None:
+def load_command(if_empty: bool, force: bool, image_scale: float) -> None:
     """Create (or complete) the demo KUBEs, products and sign-ins. Safe to run twice."""
+    if current_app.config.get("ENV_NAME") == "production" and not force:
+        raise click.ClickException(
+            "Refusing to load demo data in production: it creates an operator whose password is public. "
+            "Use --force if you really mean it."
+        )
     session: Session = db.session  # type: ignore[assignment]
     if if_empty and session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already has users: demo data not loaded (drop --if-empty to complete it).")

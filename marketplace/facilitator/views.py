@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,6 +20,8 @@ from marketplace.facilitator import bp
 from marketplace.facilitator.forms import ActionForm, KubeForm, SendBackForm
 from marketplace.i18n import error_text
 from marketplace.web import db_session, raise_if_not_form_error, reject_form
+
+_ANCHOR = re.compile(r"#[a-z][a-z0-9-]{0,40}")
 
 
 def _user() -> User:
@@ -65,7 +68,8 @@ def _back(product_id: int | None = None) -> Response:
     """Back to the queue at the section the action came from, or to the product page it was made on."""
     if product_id is not None and request.form.get("next") == "product":
         return redirect(url_for("catalog.product", product_id=product_id))
-    return redirect(url_for("facilitator.queue") + (request.form.get("anchor") or ""))
+    anchor = request.form.get("anchor") or ""
+    return redirect(url_for("facilitator.queue") + (anchor if _ANCHOR.fullmatch(anchor) else ""))
 
 
 @bp.route("/products/<id:product_id>/approve", methods=["POST"])

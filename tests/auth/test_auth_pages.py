@@ -138,3 +138,10 @@ def test_company_website_must_be_a_web_address(
 def test_sign_up_page_promises_nothing_that_does_not_exist(client: FlaskClient) -> None:
     html = client.get("/auth/register", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "orders" not in html.lower()
+
+
+def test_backslash_next_is_not_followed(app: Flask, world: World) -> None:
+    client = app.test_client()
+    response = client.post("/auth/login?next=/%5Cevil.example",
+                           data={"email": world.buyer.email, "password": factories.PASSWORD})
+    assert response.headers["Location"] == "/"

@@ -111,3 +111,12 @@ def test_only_operators_change_roles(session: Session) -> None:
                                 is_disabled=False)
     page = services.list_users(session, operator, q="some")
     assert [u.email for u in page.items] == [someone.email]
+
+
+def test_user_search_treats_wildcards_as_text(session: Session) -> None:
+    operator = factories.make_user(session, "op2", is_operator=True)
+    factories.make_user(session, "plain")
+    factories.make_user(session, "with_underscore")
+    assert services.list_users(session, operator, q="%").total == 0
+    assert [u.email for u in services.list_users(session, operator, q="h_u").items] == [
+        factories.email_of("with_underscore")]

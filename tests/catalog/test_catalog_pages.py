@@ -215,3 +215,13 @@ def test_flashed_messages_float_at_the_bottom(app: Flask, world: World) -> None:
     assert len(stack) == 2 and "position-fixed" in stack[1][:100]
     assert 'role="status"' in stack[1] and world.buyer.name in stack[1]  # "Welcome back, Buyer."
     assert 'class="flash-stack' not in client.get("/").get_data(as_text=True)  # shown once
+
+
+def test_security_headers(client: FlaskClient, world: World) -> None:
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html  # nothing inline for the policy to block

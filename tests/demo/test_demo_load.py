@@ -196,3 +196,10 @@ def test_a_failed_load_removes_the_pictures_it_wrote(
     assert _files(app.config["MEDIA_ROOT"]) != set()  # written, not yet committed
     session.rollback()
     assert _files(app.config["MEDIA_ROOT"]) == set()
+
+
+def test_production_refuses_demo_data_without_force(app: Flask, session: Session) -> None:
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--image-scale", str(SCALE)])
+    assert result.exit_code != 0 and "production" in result.output
+    assert session.scalar(select(func.count(User.id))) == 0

@@ -21,6 +21,7 @@ def test_home_to_product_to_sign_in(live_server: str, browser: Any) -> None:
     page.on("request", lambda request: requests.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
 
     page.goto(live_server + "/")
     assert page.locator("html").get_attribute("lang") == "id"
