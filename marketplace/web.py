@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from flask import Flask, abort, current_app, jsonify, render_template, request, send_from_directory, url_for
+from flask import Flask, abort, current_app, flash, jsonify, render_template, request, send_from_directory, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from lokal.rupiah import format_rupiah
@@ -17,6 +18,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from marketplace import labels, regions
+from marketplace.auth.models import User
 from marketplace.catalog.services import ImageLimits
 from marketplace.common import DomainError, NotFoundError, PermissionDenied, ValidationError, clean_int
 from marketplace.extensions import db
@@ -127,6 +129,19 @@ def raise_if_not_form_error(error: DomainError) -> None:
     """Re-raise what no form can fix (forbidden, or an unknown KUBE/product) so it becomes a 403/404 page."""
     if isinstance(error, PermissionDenied | NotFoundError) and error.field is None:
         raise error
+
+
+def current_actor() -> User:
+    """The signed-in user (views behind @login_required), as the plain model the services take."""
+    user: User = current_user._get_current_object()
+    return user
+
+
+def flash_refusal(error: DomainError) -> None:
+    """A service refused a one-button action: undo, then flash why (or show 403/404 when it is that)."""
+    db.session.rollback()
+    raise_if_not_form_error(error)
+    flash(error_text(error), "danger")
 
 
 def reject_form(form: FlaskForm, error: DomainError) -> None:

@@ -17,13 +17,7 @@ from marketplace.catalog import services
 from marketplace.catalog.models import ProductStatus
 from marketplace.common import DomainError
 from marketplace.extensions import db
-from marketplace.i18n import error_text
-from marketplace.web import db_session, query_page, raise_if_not_form_error, reject_form
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
+from marketplace.web import current_actor, db_session, flash_refusal, query_page, reject_form
 
 
 @bp.before_request
@@ -32,10 +26,6 @@ def _operators_only() -> None:
         abort(403)
 
 
-def _failed(error: DomainError) -> None:
-    db.session.rollback()
-    raise_if_not_form_error(error)
-    flash(error_text(error), "danger")
 
 
 def _form_errors(form: FlaskForm) -> str:
@@ -56,14 +46,14 @@ def _set_roles(actor: User, form: RolesForm) -> User:
 @bp.route("/")
 @login_required
 def index() -> str:
-    overview = services.operator_overview(db_session(), _user())
+    overview = services.operator_overview(db_session(), current_actor())
     return render_template("admin/index.html", overview=overview, ProductStatus=ProductStatus)
 
 
 @bp.route("/categories", methods=["GET", "POST"])
 @login_required
 def categories() -> str | Response:
-    user = _user()
+    user = current_actor()
     tree = services.category_tree(db_session())
     form = CategoryForm(prefix="new")
     form.fill_choices(tree)
@@ -94,7 +84,7 @@ def categories() -> str | Response:
                     position=row.position.data or 0,
                 )
             except DomainError as error:
-                _failed(error)
+                flash_refusal(error)
             else:
                 db.session.commit()
                 flash(_("Category “%(name)s” is saved.", name=category.name_en), "success")
@@ -105,7 +95,7 @@ def categories() -> str | Response:
             try:
                 services.delete_category(db_session(), user, delete.category_id.data)
             except DomainError as error:
-                _failed(error)
+                flash_refusal(error)
             else:
                 db.session.commit()
                 flash(_("The category is deleted."), "success")
@@ -121,7 +111,7 @@ def categories() -> str | Response:
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
 def users() -> str | Response:
-    user = _user()
+    user = current_actor()
     q = (request.args.get("q") or "").strip()[:100]
     page_number = query_page()
     kubes = services.kubes_of_facilitator(db_session(), user)  # every KUBE, for an operator
@@ -137,7 +127,7 @@ def users() -> str | Response:
             try:
                 changed = _set_roles(user, roles)
             except DomainError as error:
-                _failed(error)
+                flash_refusal(error)
             else:
                 db.session.commit()
                 flash(_("Roles of %(name)s are saved.", name=changed.name), "success")
@@ -162,7 +152,7 @@ def users() -> str | Response:
                 services.unassign_facilitator(db_session(), user, unassign.kube_id.data,
                                               unassign.facilitator_id.data)
             except DomainError as error:
-                _failed(error)
+                flash_refusal(error)
             else:
                 db.session.commit()
                 flash(_("The assignment is removed."), "success")

@@ -18,15 +18,11 @@ from marketplace.common import N_, DomainError
 from marketplace.extensions import db
 from marketplace.facilitator import bp
 from marketplace.facilitator.forms import ActionForm, KubeForm, SendBackForm
-from marketplace.i18n import error_text
-from marketplace.web import db_session, raise_if_not_form_error, reject_form
+from marketplace.web import current_actor, db_session, flash_refusal, reject_form
 
 _ANCHOR = re.compile(r"#[a-z][a-z0-9-]{0,40}")
 
 
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 @bp.before_request
@@ -39,7 +35,7 @@ def _facilitators_only() -> None:
 @bp.route("/")
 @login_required
 def queue() -> str:
-    user = _user()
+    user = current_actor()
     data = services.review_queue(db_session(), user)
     return render_template(
         "facilitator/queue.html",
@@ -54,11 +50,9 @@ def queue() -> str:
 def _run(work: Callable[[Session, User], object], message: str, **params: object) -> None:
     """Run one review action and commit, or roll back and flash why not (403/404 become error pages)."""
     try:
-        work(db_session(), _user())
+        work(db_session(), current_actor())
     except DomainError as error:
-        db.session.rollback()
-        raise_if_not_form_error(error)
-        flash(error_text(error), "danger")
+        flash_refusal(error)
     else:
         db.session.commit()
         flash(_(message, **params), "success")
@@ -120,7 +114,7 @@ def new_kube() -> str | Response:
     # "Show the next list" in the region picker only reloads the form with the lists filled.
     if not request.form.get("refresh_regions") and form.validate_on_submit():
         try:
-            kube = services.create_kube(db_session(), _user(), form.values())
+            kube = services.create_kube(db_session(), current_actor(), form.values())
         except DomainError as error:
             reject_form(form, error)
         else:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from marketplace import labels, media
-from marketplace.auth.models import User
 from marketplace.catalog import services
 from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
-from marketplace.i18n import error_text
 from marketplace.shop import bp
 from marketplace.shop.forms import (
     ActionForm,
@@ -28,18 +26,13 @@ from marketplace.shop.forms import (
     ProductForm,
     StockForm,
 )
-from marketplace.web import db_session, image_limits, raise_if_not_form_error, reject_form
-
-
-def _user() -> User:
-    user: User = current_user._get_current_object()
-    return user
+from marketplace.web import current_actor, db_session, flash_refusal, image_limits, reject_form
 
 
 def _kube(slug: str, action: Action) -> Kube:
     """The KUBE of the URL, if the signed-in user may do `action` to it (else 404/403)."""
-    kube = services.kube_by_slug(db_session(), slug, _user())
-    require(db_session(), _user(), kube, action)
+    kube = services.kube_by_slug(db_session(), slug, current_actor())
+    require(db_session(), current_actor(), kube, action)
     return kube
 
 
@@ -54,10 +47,6 @@ def _discard_images(keys: list[str]) -> None:
         media.delete_image(current_app.config["MEDIA_ROOT"], key)
 
 
-def _flash_error(error: DomainError) -> None:
-    db.session.rollback()
-    raise_if_not_form_error(error)
-    flash(error_text(error), "danger")
 
 
 # --- Overview ---------------------------------------------------------------------------------------
@@ -66,7 +55,7 @@ def _flash_error(error: DomainError) -> None:
 @bp.route("/")
 @login_required
 def index() -> str | Response:
-    memberships = services.kubes_of_member(db_session(), _user())
+    memberships = services.kubes_of_member(db_session(), current_actor())
     if len(memberships) == 1:
         return redirect(url_for("shop.dashboard", slug=memberships[0].kube.slug))
     return render_template("shop/index.html", memberships=memberships)
@@ -75,7 +64,7 @@ def index() -> str | Response:
 @bp.route("/<slug>")
 @login_required
 def dashboard(slug: str) -> str:
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     status = request.args.get("status") or None
     if status not in {None, *(s.value for s in ProductStatus)}:
@@ -110,7 +99,7 @@ def _photos_lost(form: ProductForm) -> bool:
 def _add_photos(form: ProductForm, product: Product, stored: list[str]) -> None:
     for upload in form.photo.data or []:
         if upload and upload.filename:
-            photo = services.add_product_photo(db_session(), _user(), product.id, _read_upload(upload),
+            photo = services.add_product_photo(db_session(), current_actor(), product.id, _read_upload(upload),
                                                image_limits())
             stored.append(photo.key)
 
@@ -118,7 +107,7 @@ def _add_photos(form: ProductForm, product: Product, stored: list[str]) -> None:
 @bp.route("/<slug>/products/new", methods=["GET", "POST"])
 @login_required
 def new_product(slug: str) -> str | Response:
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     form = ProductForm()
     form.fill_choices(services.category_tree(db_session()))
@@ -147,7 +136,7 @@ def new_product(slug: str) -> str | Response:
 @bp.route("/<slug>/products/<id:product_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_product(slug: str, product_id: int) -> str | Response:
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     product = services.product_of_kube(db_session(), user, kube.id, product_id)
     form = ProductForm(obj=product)
@@ -181,7 +170,7 @@ def edit_product(slug: str, product_id: int) -> str | Response:
 @bp.route("/<slug>/products/<id:product_id>/stock", methods=["POST"])
 @login_required
 def set_stock(slug: str, product_id: int) -> Response:
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     product = services.product_of_kube(db_session(), user, kube.id, product_id)
     form = StockForm()
@@ -191,7 +180,7 @@ def set_stock(slug: str, product_id: int) -> Response:
         try:
             services.set_stock(db_session(), user, product.id, form.stock.data)
         except DomainError as error:
-            _flash_error(error)
+            flash_refusal(error)
         else:
             db.session.commit()
             flash(_("Stock of “%(name)s” is now %(stock)d.", name=product.name, stock=product.stock),
@@ -212,7 +201,7 @@ _PRODUCT_ACTIONS = {
 @login_required
 def product_action(slug: str, product_id: int, verb: str) -> Response:
     """Send for review, archive or restore a product."""
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     product = services.product_of_kube(db_session(), user, kube.id, product_id)
     if ActionForm().validate_on_submit():
@@ -220,7 +209,7 @@ def product_action(slug: str, product_id: int, verb: str) -> Response:
         try:
             service(db_session(), user, product.id)
         except DomainError as error:
-            _flash_error(error)
+            flash_refusal(error)
         else:
             db.session.commit()
             flash(_(message, name=product.name), "success")
@@ -233,7 +222,7 @@ def product_action(slug: str, product_id: int, verb: str) -> Response:
 @bp.route("/<slug>/products/<id:product_id>/photos/<id:photo_id>/delete", methods=["POST"])
 @login_required
 def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     product = services.product_of_kube(db_session(), user, kube.id, product_id)
     if photo_id not in {photo.id for photo in product.photos}:
@@ -242,7 +231,7 @@ def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
         try:
             services.remove_product_photo(db_session(), user, photo_id, current_app.config["MEDIA_ROOT"])
         except DomainError as error:
-            _flash_error(error)
+            flash_refusal(error)
         else:
             db.session.commit()
             flash(_("Photo removed."), "success")
@@ -256,7 +245,7 @@ def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
 @login_required
 def profile(slug: str) -> str | Response:
     """The KUBE's profile page for officers, its facilitator and operators; one form per section."""
-    user = _user()
+    user = current_actor()
     kube = _kube(slug, Action.MANAGE_SHOP)
     actions = allowed_actions(db_session(), user, kube)
     action = request.form.get("action", "") if request.method == "POST" else ""
@@ -333,14 +322,14 @@ def member_role(slug: str, member_id: int) -> Response:
         flash(_("Choose a role."), "danger")
     else:
         try:
-            member = services.change_member_role(db_session(), _user(), member_id, form.role.data or "")
+            member = services.change_member_role(db_session(), current_actor(), member_id, form.role.data or "")
         except DomainError as error:
-            _flash_error(error)
+            flash_refusal(error)
         else:
             db.session.commit()
             flash(_("%(name)s is now %(role)s.", name=member.user.name, role=labels.role_label(member.role)),
                   "success")
-            if Action.MANAGE_SHOP not in allowed_actions(db_session(), _user(), kube):
+            if Action.MANAGE_SHOP not in allowed_actions(db_session(), current_actor(), kube):
                 return redirect(url_for("shop.dashboard", slug=kube.slug))  # a ketua who handed over
     return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
 
@@ -352,9 +341,9 @@ def remove_member(slug: str, member_id: int) -> Response:
     _member_of(kube, member_id)
     if ActionForm().validate_on_submit():
         try:
-            services.remove_member(db_session(), _user(), member_id)
+            services.remove_member(db_session(), current_actor(), member_id)
         except DomainError as error:
-            _flash_error(error)
+            flash_refusal(error)
         else:
             db.session.commit()
             flash(_("The member is removed from the KUBE."), "success")
@@ -368,9 +357,9 @@ def open_shop(slug: str) -> Response:
     kube = _kube(slug, Action.MANAGE_SHOP)
     if ActionForm().validate_on_submit():
         try:
-            services.activate_kube(db_session(), _user(), kube.id)
+            services.activate_kube(db_session(), current_actor(), kube.id)
         except DomainError as error:
-            _flash_error(error)
+            flash_refusal(error)
         else:
             db.session.commit()
             flash(_("The KUBE is marked as active and trading. Selamat berjualan!"), "success")
