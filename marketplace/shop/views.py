@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from marketplace import labels, media
+from marketplace import labels
 from marketplace.catalog import services
 from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
@@ -41,10 +41,6 @@ def _read_upload(upload: FileStorage) -> bytes:
     return upload.stream.read(image_limits().max_bytes + 1)
 
 
-def _discard_images(keys: list[str]) -> None:
-    """Files written for a request that was rolled back would be orphans: remove them."""
-    for key in keys:
-        media.delete_image(current_app.config["MEDIA_ROOT"], key)
 
 
 
@@ -96,12 +92,11 @@ def _photos_lost(form: ProductForm) -> bool:
     return any(upload.filename for upload in request.files.getlist(form.photo.name))
 
 
-def _add_photos(form: ProductForm, product: Product, stored: list[str]) -> None:
+def _add_photos(form: ProductForm, product: Product) -> None:
     for upload in form.photo.data or []:
         if upload and upload.filename:
-            photo = services.add_product_photo(db_session(), current_actor(), product.id, _read_upload(upload),
-                                               image_limits())
-            stored.append(photo.key)
+            services.add_product_photo(db_session(), current_actor(), product.id, _read_upload(upload),
+                                       image_limits())
 
 
 @bp.route("/<slug>/products/new", methods=["GET", "POST"])
@@ -112,14 +107,12 @@ def new_product(slug: str) -> str | Response:
     form = ProductForm()
     form.fill_choices(services.category_tree(db_session()))
     if form.validate_on_submit():
-        stored: list[str] = []
         try:
             product = services.create_product(db_session(), user, kube.id, form.values())
-            _add_photos(form, product, stored)
+            _add_photos(form, product)
             if form.send.data:
                 services.submit_product(db_session(), user, product.id)
         except DomainError as error:
-            _discard_images(stored)
             reject_form(form, error)
         else:
             db.session.commit()
@@ -142,15 +135,13 @@ def edit_product(slug: str, product_id: int) -> str | Response:
     form = ProductForm(obj=product)
     form.fill_choices(services.category_tree(db_session()))
     if form.validate_on_submit():
-        stored: list[str] = []
         send = bool(form.send.data) and product.status == ProductStatus.DRAFT
         try:
             services.update_product(db_session(), user, product.id, form.values())
-            _add_photos(form, product, stored)
+            _add_photos(form, product)
             if send:
                 services.submit_product(db_session(), user, product.id)
         except DomainError as error:
-            _discard_images(stored)
             reject_form(form, error)
             product = services.product_of_kube(db_session(), user, kube.id, product_id)
         else:

@@ -66,3 +66,18 @@ def test_a_text_file_named_png_is_refused(app: Flask, session: Session, world: W
     assert response.status_code == 200
     assert "JPEG, PNG, WebP or GIF" in response.get_data(as_text=True)
     assert _counts(session) == before
+
+
+def test_a_bad_second_photo_leaves_no_file_of_the_first(app: Flask, session: Session, world: World) -> None:
+    from pathlib import Path
+
+    client = login(app.test_client(), world.ketua_a.email)
+    before = _counts(session)
+    good = FileStorage(stream=io.BytesIO(factories.png_bytes()), filename="ok.png", content_type="image/png")
+    bad = FileStorage(stream=io.BytesIO(b"not a picture"), filename="bad.png", content_type="image/png")
+    data = _form(world, (io.BytesIO(b""), "unused.png")) | {"photo": [good, bad]}
+    response = client.post(f"/my-kube/{world.kube_a.slug}/products/new", data=data,
+                           content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and "JPEG, PNG, WebP or GIF" in response.get_data(as_text=True)
+    assert _counts(session) == before
+    assert list(Path(app.config["MEDIA_ROOT"]).rglob("*.jpg")) == []
