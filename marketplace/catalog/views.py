@@ -12,7 +12,7 @@ from marketplace import regions
 from marketplace.catalog import bp, services
 from marketplace.catalog.models import BusinessKind
 from marketplace.catalog.permissions import Action, allowed_actions
-from marketplace.web import db_session, query_int, query_page
+from marketplace.web import db_session, query_int, query_page, url_with
 
 
 @bp.app_template_filter("whatsapp_url")
@@ -45,7 +45,7 @@ def home() -> str:
 
 
 @bp.route("/products")
-def products() -> str:
+def products() -> str | Response:
     sort = request.args.get("sort", "newest")
     filters = services.ProductFilters(
         kube=request.args.get("kube") or None,
@@ -57,6 +57,8 @@ def products() -> str:
         sort=sort if sort in services.SORTS else "newest",
     )
     page = services.public_products(db_session(), filters, page=query_page(), per_page=24)
+    if page.page > page.pages:
+        return redirect(url_with(page=page.pages))
     return render_template(
         "catalog/products.html",
         page=page,
@@ -67,13 +69,15 @@ def products() -> str:
 
 
 @bp.route("/kube")
-def kubes() -> str:
+def kubes() -> str | Response:
     kind = request.args.get("kind") or None
     if kind not in {None, *(k.value for k in BusinessKind)}:
         kind = None
     province = request.args.get("province") or None
     page = services.public_kubes(db_session(), province=province, kind=kind,
                                  q=(request.args.get("q") or "")[:100] or None, page=query_page())
+    if page.page > page.pages:
+        return redirect(url_with(page=page.pages))
     return render_template(
         "catalog/kubes.html",
         page=page,
@@ -85,7 +89,7 @@ def kubes() -> str:
 
 
 @bp.route("/kube/<slug>")
-def kube(slug: str) -> str:
+def kube(slug: str) -> str | Response:
     viewer = _viewer()
     kube = services.kube_by_slug(db_session(), slug, viewer)
     actions = allowed_actions(db_session(), viewer, kube)
@@ -94,6 +98,8 @@ def kube(slug: str) -> str:
         db_session(), services.ProductFilters(kube=kube.slug, category=category, sort="newest"),
         page=query_page(), per_page=24,
     )
+    if page.page > page.pages:
+        return redirect(url_with(page=page.pages))
     return render_template(
         "catalog/kube.html",
         kube=kube,

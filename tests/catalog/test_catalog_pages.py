@@ -225,3 +225,9 @@ def test_security_headers(client: FlaskClient, world: World) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     html = response.get_data(as_text=True)
     assert "<script>" not in html and " style=" not in html  # nothing inline for the policy to block
+
+
+def test_a_page_past_the_end_goes_to_the_last_page(client: FlaskClient, world: World) -> None:
+    response = client.get("/products?page=50&q=kelapa")
+    assert response.status_code == 302 and response.headers["Location"] == "/products?page=1&q=kelapa"
+    assert client.get("/kube?page=9").headers["Location"] == "/kube?page=1"
