@@ -38,7 +38,7 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check marketplace tests bench
+	$(BIN)/ruff check marketplace tests
 	$(BIN)/mypy
 
 e2e: install-dev
