@@ -59,8 +59,10 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-def screenshot(page: Any, name: str) -> None:
-    """A full-page PNG in docs/screenshots/, after scrolling once so that lazy images have loaded."""
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """A PNG in docs/screenshots/, after scrolling once so that lazy images have loaded.
+
+    Pages with a sticky bottom bar read better as one screen (full_page=False)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = page.evaluate("document.body.scrollHeight")
     for y in range(0, height + 800, 800):
@@ -69,4 +71,4 @@ def screenshot(page: Any, name: str) -> None:
     page.wait_for_load_state("networkidle")
     page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=10_000)
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

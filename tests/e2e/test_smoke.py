@@ -72,3 +72,42 @@ def test_desktop_home_in_english(live_server: str, browser: Any) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "07-home-desktop-en")
     context.close()
+
+
+def _sign_in(page: Any, base: str, email: str) -> None:
+    page.goto(base + "/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "pasarkube-demo")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_member_facilitator_and_operator_pages(live_server: str, browser: Any) -> None:
+    """The working pages of the other roles, on a phone, in Indonesian."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server, "ketua@pasarkube.test")
+    page.goto(live_server + "/my-kube/")
+    page.get_by_role("link", name=re.compile("Tambah produk")).first.click()
+    page.wait_for_load_state()
+    assert page.locator("input[name=name]").count() == 1
+    screenshot(page, "08-add-product-phone", full_page=False)
+    page.goto(live_server + "/my-kube/kube-nyiur-melambai/profile")
+    assert "Rekening" in page.content()  # the ketua sees the payout account
+    screenshot(page, "09-kube-profile-phone")
+    context.close()
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server, "pendamping@pasarkube.test")
+    page.goto(live_server + "/facilitator/")
+    assert page.locator("form[action*='/approve']").count() >= 1
+    screenshot(page, "10-review-queue-phone")
+    context.close()
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server, "admin@pasarkube.test")
+    page.goto(live_server + "/admin/users")
+    screenshot(page, "11-operator-users-phone")
+    context.close()
