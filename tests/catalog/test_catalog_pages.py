@@ -231,3 +231,10 @@ def test_a_page_past_the_end_goes_to_the_last_page(client: FlaskClient, world: W
     response = client.get("/products?page=50&q=kelapa")
     assert response.status_code == 302 and response.headers["Location"] == "/products?page=1&q=kelapa"
     assert client.get("/kube?page=9").headers["Location"] == "/kube?page=1"
+
+
+def test_good_news_fades_but_errors_stay(app: Flask, world: World) -> None:
+    client = login(app.test_client(), world.buyer.email)
+    html = client.get("/").get_data(as_text=True)  # the "welcome back" flash
+    assert 'alert-success' in html and 'data-autohide="7000"' in html
+    assert "/static/js/flash.js" in html
