@@ -72,3 +72,12 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
     page.wait_for_function("Array.from(document.images).every(img => img.complete)", timeout=10_000)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page: Any, base: str, email: str, password: str = "pasarkube-demo") -> None:
+    """Sign in through the real form (the demo accounts share one password)."""
+    page.goto(base + "/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()

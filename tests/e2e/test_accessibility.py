@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 PUBLIC = ["/", "/products", "/products?q=kelapa", "/kube", "/auth/login", "/auth/register"]
@@ -26,13 +28,6 @@ def _serious(page: Any) -> list[str]:
         if v.get("impact") in ("serious", "critical")
     ]
 
-
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(base + "/auth/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "pasarkube-demo")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_main_pages_have_no_serious_violations(live_server: str, browser: Any) -> None:
@@ -55,7 +50,7 @@ def test_main_pages_have_no_serious_violations(live_server: str, browser: Any) -
     for email, paths in SIGNED_IN.items():
         context = browser.new_context(viewport={"width": 390, "height": 844})
         page = context.new_page()
-        _sign_in(page, live_server, email)
+        sign_in(page, live_server, email)
         for path in paths:
             page.goto(live_server + path)
             problems[f"{email} {path}"] = _serious(page)

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "locale": "id-ID"}
 
 
-def test_home_to_product_to_sign_in(live_server: str, browser: Any) -> None:
+def test_home_to_product_tosign_in(live_server: str, browser: Any) -> None:
     context = browser.new_context(**PHONE)
     page = context.new_page()
     requests: list[str] = []
@@ -74,19 +74,12 @@ def test_desktop_home_in_english(live_server: str, browser: Any) -> None:
     context.close()
 
 
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(base + "/auth/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "pasarkube-demo")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-
 
 def test_member_facilitator_and_operator_pages(live_server: str, browser: Any) -> None:
     """The working pages of the other roles, on a phone, in Indonesian."""
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    _sign_in(page, live_server, "ketua@pasarkube.test")
+    sign_in(page, live_server, "ketua@pasarkube.test")
     page.goto(live_server + "/my-kube/")
     page.get_by_role("link", name=re.compile("Tambah produk")).first.click()
     page.wait_for_load_state()
@@ -99,7 +92,7 @@ def test_member_facilitator_and_operator_pages(live_server: str, browser: Any) -
 
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    _sign_in(page, live_server, "pendamping@pasarkube.test")
+    sign_in(page, live_server, "pendamping@pasarkube.test")
     page.goto(live_server + "/facilitator/")
     assert page.locator("form[action*='/approve']").count() >= 1
     screenshot(page, "10-review-queue-phone")
@@ -107,7 +100,7 @@ def test_member_facilitator_and_operator_pages(live_server: str, browser: Any) -
 
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    _sign_in(page, live_server, "admin@pasarkube.test")
+    sign_in(page, live_server, "admin@pasarkube.test")
     page.goto(live_server + "/admin/users")
     screenshot(page, "11-operator-users-phone")
     context.close()
