@@ -61,6 +61,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # Importing each feature's views attaches its routes to the feature's blueprint.
+    import marketplace.admin.views
+    import marketplace.api.views
+    import marketplace.auth.views
+    import marketplace.catalog.views
+    import marketplace.facilitator.views
+    import marketplace.shop.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp

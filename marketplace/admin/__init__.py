@@ -1,5 +1,5 @@
+"""The admin blueprint; its routes are in views.py, imported by create_app."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from marketplace.admin import views  # noqa: E402,F401 - registers the routes on bp

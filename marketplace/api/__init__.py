@@ -1,5 +1,5 @@
+"""The api blueprint; its routes are in views.py, imported by create_app."""
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from marketplace.api import views  # noqa: E402,F401 - registers the routes on bp

@@ -1,5 +1,5 @@
+"""The auth blueprint; its routes are in views.py, imported by create_app."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
-
-from marketplace.auth import views  # noqa: E402,F401 - registers the routes on bp

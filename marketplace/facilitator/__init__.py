@@ -1,5 +1,5 @@
+"""The facilitator blueprint; its routes are in views.py, imported by create_app."""
+
 from flask import Blueprint
 
 bp = Blueprint("facilitator", __name__, url_prefix="/facilitator")
-
-from marketplace.facilitator import views  # noqa: E402,F401 - registers the routes on bp

@@ -1,5 +1,5 @@
+"""The shop blueprint; its routes are in views.py, imported by create_app."""
+
 from flask import Blueprint
 
 bp = Blueprint("shop", __name__, url_prefix="/my-kube")
-
-from marketplace.shop import views  # noqa: E402,F401 - registers the routes on bp
