@@ -9,7 +9,7 @@ PORT   ?= 5000
 .PHONY: run test lint typecheck e2e install install-dev translations db-upgrade demo clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { echo "Creating the venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'."; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install when pyproject.toml changes.
@@ -47,7 +47,7 @@ e2e: install-dev
 # Re-extract the messages (babel.cfg names the sources; the default directory filter would skip
 # templates/_macros, hence --ignore-dirs), merge them into each catalogue, then compile.
 translations: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --project "Pasar KUBE" --ignore-dirs '.* __pycache__' \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k NP_:1,2 --project "Pasar KUBE" --ignore-dirs '.* __pycache__' \
 		-o marketplace/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations \
 		--no-fuzzy-matching --ignore-obsolete

@@ -23,6 +23,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form for translation (translated with ngettext where shown)."""
+    return singular, plural
+
+
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (use as a callable default, never evaluated at import)."""
     return datetime.now(UTC)

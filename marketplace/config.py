@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+ENV_NAMES = ("development", "testing", "production")
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production, see check_production
 
 
@@ -21,8 +22,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
     """Build the configuration for one app: defaults, then MARKETPLACE_* variables."""
     env = os.environ
     instance = Path(instance_path)
+    env_name = env.get("MARKETPLACE_ENV", "development").strip().lower()
+    if env_name not in ENV_NAMES:
+        raise ConfigError(f"MARKETPLACE_ENV must be one of {', '.join(ENV_NAMES)}, not {env_name!r}.")
     config: dict[str, Any] = {
-        "ENV_NAME": env.get("MARKETPLACE_ENV", "development"),
+        "ENV_NAME": env_name,
         "SECRET_KEY": env.get("MARKETPLACE_SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": env.get(
             "MARKETPLACE_DATABASE_URL", f"sqlite:///{instance / 'pasarkube.sqlite3'}"

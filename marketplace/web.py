@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, cast
-from urllib.parse import urlencode
 
 from flask import Flask, abort, current_app, flash, jsonify, render_template, request, send_from_directory, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
@@ -12,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from lokal.rupiah import format_rupiah
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -31,13 +31,18 @@ def rupiah(amount: int | None) -> str:
     return format_rupiah(int(amount or 0))
 
 
-def _has_nul(value: object) -> bool:
-    """Whether any text in a (nested) value holds a NUL byte; iterative, so depth cannot overflow."""
+def _has_bad_text(value: object) -> bool:
+    """Whether any text in a (nested) value holds a NUL byte or a lone surrogate (no database stores
+    either); iterative, so no depth of nesting can overflow."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())
@@ -63,10 +68,13 @@ def url_with(**changes: object) -> str:
 
 
 def lang_url(code: str) -> str:
-    """The current page in another language (the choice is remembered in the session)."""
-    args = request.args.to_dict()
-    args["lang"] = code
-    return f"{request.path}?{urlencode(args)}"
+    """The current page in another language (the choice is remembered in the session).
+
+    Built with url_for from the matched route, never from the raw path (a 404 path may be "/\\evil")."""
+    if request.endpoint is None or request.url_rule is None or "GET" not in (request.url_rule.methods or ()):
+        return url_for("catalog.home", lang=code)
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in LINK_ARGS and v}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
 
 
 def locale_code() -> str:
@@ -198,20 +206,20 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.before_request
-    def _refuse_nul_bytes() -> None:
+    def _refuse_unstorable_text() -> None:
         # No text column (PostgreSQL's least of all) can hold NUL; such input is never legitimate.
         values = [request.path]
         for multi in (request.args, request.form):
             for key, items in multi.lists():
                 values += [key, *items]
-        if _has_nul(values):
+        if _has_bad_text(values):
             abort(400)
         if request.is_json:
             try:
                 body = request.get_json(silent=True)
             except RecursionError:  # absurdly deep nesting
                 abort(400)
-            if _has_nul(body):
+            if _has_bad_text(body):
                 abort(400)
 
     @app.after_request
@@ -222,6 +230,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if app.config.get("ENV_NAME") == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     @app.route("/healthz")
@@ -235,6 +245,16 @@ def init_app(app: Flask) -> None:
             return json_error(error.status, error.code, error_text(error),
                               **({"field": error.field} if error.field else {}))
         return render_template("errors/error.html", status=error.status, message=error_text(error)), error.status
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(error: IntegrityError) -> tuple[str, int] | Response:
+        # Two requests raced past a service's check (the same e-mail or slug at once): the database's
+        # constraint held, so nothing was saved; say so instead of failing.
+        db.session.rollback()
+        message = gettext("Someone else changed this at the same moment. Please try again.")
+        if wants_json():
+            return json_error(409, "conflict", message)
+        return render_template("errors/error.html", status=409, message=message), 409
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[str, int] | Response:

@@ -43,3 +43,17 @@ def test_production_starts_with_a_real_key(monkeypatch: pytest.MonkeyPatch) -> N
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+@pytest.mark.parametrize("name", ["prod", "staging", ""])
+def test_unknown_environment_names_are_refused(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("MARKETPLACE_ENV", name)
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_environment_name_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETPLACE_ENV", "Production")
+    monkeypatch.delenv("MARKETPLACE_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):  # recognised as production, so the default key is refused
+        create_app()

@@ -34,6 +34,12 @@ def test_query_keys_cannot_steer_links(client: FlaskClient, world: World) -> Non
     assert "#evil" not in html and "http://localhost/products" not in html
 
 
+def test_lone_surrogates_in_json_are_a_400(client: FlaskClient) -> None:
+    response = client.post("/api/v1/auth/token", data='{"email": "a\\ud800@x.id", "password": "x"}',
+                           content_type="application/json")
+    assert response.status_code == 400
+
+
 def test_deep_json_is_a_400(client: FlaskClient) -> None:
     for body in ("[" * 100_000, "[" * 900 + "]" * 900):
         response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
@@ -54,3 +60,11 @@ def test_huge_numbers_in_forms_are_form_errors(app: Flask, world: World) -> None
         response = operator.post("/admin/categories", data={"action": "create", "new-name_id": "A",
                                                             "new-name_en": "A", "new-parent_id": value})
         assert response.status_code < 500
+
+
+def test_the_language_switch_never_links_off_site(client: FlaskClient) -> None:
+    html = client.get("/%5Cevil.example/x").get_data(as_text=True)
+    assert 'href="/\\' not in html and 'href="//' not in html
+    assert 'href="/?lang=en"' in html  # a page without a route switches on the home page
+    html = client.get("/products?q=kelapa&_external=1").get_data(as_text=True)
+    assert "/products?q=kelapa&amp;lang=en" in html

@@ -28,7 +28,7 @@ CATALOGUE_DIR = ROOT / "marketplace" / "translations" / "id" / "LC_MESSAGES"
 RUN_MAKE = "run `make translations`, then translate the new entries in the Indonesian messages.po"
 
 # The same keywords and ignored directories as the Makefile's `translations` target.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "N_": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "N_": None, "NP_": (1, 2)}
 IGNORE_DIRS = (".*", "__pycache__")
 
 # Python %-format placeholders: %(name)s, %(num)d, %s, %%...

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -11,10 +10,11 @@ from wtforms.widgets import HiddenInput
 
 from marketplace import labels
 from marketplace.catalog.models import Category
+from marketplace.forms import Form
 from marketplace.web import MAX_ID
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """Create (no category_id) or rename/move (with category_id) a category."""
 
     category_id = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(1, MAX_ID)])
@@ -34,22 +34,22 @@ class CategoryForm(FlaskForm):
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     category_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
 
 
-class RolesForm(FlaskForm):
+class RolesForm(Form):
     user_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
     is_operator = BooleanField(_l("Operator"))
     is_facilitator = BooleanField(_l("Facilitator"))
     is_disabled = BooleanField(_l("Disabled"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     kube_id = SelectField(_l("KUBE"), coerce=int, choices=[])
     facilitator_id = SelectField(_l("Facilitator"), coerce=int, choices=[])
 
 
-class UnassignForm(FlaskForm):
+class UnassignForm(Form):
     kube_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
     facilitator_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 
+from marketplace.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Remember me on this device"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     phone = StringField(_l("Phone / WhatsApp (optional)"), validators=[Optional(), Length(max=30)])
@@ -25,7 +26,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone / WhatsApp"), validators=[Optional(), Length(max=30)])
     locale = SelectField(
@@ -38,7 +39,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(
@@ -47,7 +48,7 @@ class PasswordForm(FlaskForm):
     )
 
 
-class OrderTakerForm(FlaskForm):
+class OrderTakerForm(Form):
     company_name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=160)])
     business_field = StringField(_l("Line of business"), validators=[Optional(), Length(max=160)])
     npwp = StringField(_l("NPWP (tax number)"), validators=[Optional(), Length(max=25)])

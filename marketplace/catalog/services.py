@@ -393,6 +393,9 @@ def add_member(session: Session, actor: User, kube_id: int, *, email: str, role:
     if len(members) >= MAX_MEMBERS:
         raise ConflictError(N_("A KUBE has at most %(n)d members."), field="email", n=MAX_MEMBERS)
     _check_officer_free(members, member_role, exclude_id=None)
+    if member_role == MemberRole.KETUA and Action.REVIEW not in allowed_actions(session, actor, kube):
+        # A KUBE without a ketua gets one from its facilitator, never from the remaining officers.
+        raise PermissionDenied(N_("Only the ketua or the facilitator can hand over the chair."))
     member = KubeMember(kube_id=kube.id, user_id=user.id, role=member_role)
     session.add(member)
     session.flush()

@@ -7,7 +7,6 @@ field in their error, which the view puts back on the form.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -16,9 +15,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from marketplace import labels, regions
 from marketplace.catalog.models import BusinessKind, Category, MemberRole, Unit
 from marketplace.catalog.services import KubeInput
+from marketplace.forms import Form
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField(_l("Product name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     category_id = SelectField(_l("Category"), choices=[], validate_choice=False)
@@ -55,11 +55,11 @@ class ProductForm(FlaskForm):
         }
 
 
-class StockForm(FlaskForm):
+class StockForm(Form):
     stock = StringField(_l("Stock"), validators=[DataRequired()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A bare POST button (submit, archive, delete ...): only the CSRF token."""
 
 
@@ -67,7 +67,7 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(role.value, labels.role_label(role)) for role in MemberRole]
 
 
-class KubeForm(FlaskForm):
+class KubeForm(Form):
     """A KUBE's profile; the region is chosen province -> kabupaten -> kecamatan -> desa."""
 
     name = StringField(_l("KUBE name"), validators=[DataRequired(), Length(max=120)])
@@ -112,20 +112,20 @@ class KubeForm(FlaskForm):
         )
 
 
-class KubePhotoForm(FlaskForm):
+class KubePhotoForm(Form):
     photo = FileField(_l("Group photo"))
 
 
-class BankForm(FlaskForm):
+class BankForm(Form):
     bank_name = StringField(_l("Bank"), validators=[DataRequired(), Length(max=60)])
     account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=34)])
     account_holder = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=120)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     email = EmailField(_l("Member's e-mail"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=_role_choices, default=MemberRole.ANGGOTA.value)
 
 
-class MemberRoleForm(FlaskForm):
+class MemberRoleForm(Form):
     role = SelectField(_l("Role"), choices=_role_choices)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.auth.models import OrderTakerProfile, User
@@ -145,3 +145,26 @@ def test_backslash_next_is_not_followed(app: Flask, world: World) -> None:
     response = client.post("/auth/login?next=/%5Cevil.example",
                            data={"email": world.buyer.email, "password": factories.PASSWORD})
     assert response.headers["Location"] == "/"
+
+
+def test_form_validation_messages_follow_the_language(client: FlaskClient, session: Session) -> None:
+    """WTForms' own messages come from our catalogue: Indonesian by default, English on request."""
+    data = {"name": "", "email": "x@example.com", "password": "abc", "confirm": "abc"}
+    indonesian = client.post("/auth/register", data=data).get_data(as_text=True)
+    assert "Wajib diisi." in indonesian and "Panjangnya harus 8 sampai 200 karakter." in indonesian
+    assert "This field is required." not in indonesian
+    english = client.post("/auth/register", data=data, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "This field is required." in english
+
+
+def test_a_race_past_the_duplicate_check_is_a_409_not_a_500(
+    client: FlaskClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marketplace.auth import services
+
+    monkeypatch.setattr(services, "user_by_email", lambda session, email: None)  # as if the other request won
+    response = client.post("/auth/register", data={
+        "name": "Dua Kali", "email": world.buyer.email, "password": "kelapa-muda-1", "confirm": "kelapa-muda-1"},
+        headers={"Accept-Language": "en"})
+    assert response.status_code == 409 and "at the same moment" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(User.id)).where(User.email == world.buyer.email)) == 1

@@ -270,6 +270,11 @@ def test_officers_cannot_seize_the_chair(session: Session, world: World) -> None
     services.change_member_role(session, world.facilitator_a, own.id, "ketua")
     assert own.role == MemberRole.KETUA and ketua.role == MemberRole.ANGGOTA
     services.remove_member(session, world.facilitator_a, own.id)
+    # Now without a ketua: the remaining officers cannot name one, the facilitator can.
+    outsider = factories.make_user(session, "outsider")
+    with pytest.raises(PermissionDenied):
+        services.add_member(session, anggota.user, world.kube_a.id, email=outsider.email, role="ketua")
+    services.add_member(session, world.facilitator_a, world.kube_a.id, email=outsider.email, role="ketua")
 
 
 def test_nobody_facilitates_their_own_kube(session: Session, world: World) -> None:
