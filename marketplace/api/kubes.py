@@ -48,10 +48,13 @@ def kube_summary_json(kube: Kube) -> dict[str, Any]:
     }
 
 
-def kube_json(kube: Kube, *, show_bank: bool) -> dict[str, Any]:
-    """A KUBE's profile with its members' names and roles (never their e-mails)."""
+def kube_json(kube: Kube, *, show_members: bool, show_bank: bool) -> dict[str, Any]:
+    """A KUBE's profile. Members come from the poverty register (UU PDP 27/2022): everyone sees how many
+    they are; only the KUBE's own people, its facilitator and operators see names and roles."""
     data = kube_summary_json(kube)
-    data["members"] = [{"name": m.user.name, "role": m.role.value} for m in kube.members]
+    data["member_count"] = len(kube.members)
+    if show_members:
+        data["members"] = [{"name": m.user.name, "role": m.role.value} for m in kube.members]
     if show_bank:
         data["bank_account"] = {
             "bank_name": kube.bank_name,
@@ -81,7 +84,8 @@ def kubes() -> Response:
 def kube(slug: str) -> Response:
     viewer = bearer_user()
     item = services.kube_by_slug(db_session(), slug, viewer)
-    body = kube_json(item, show_bank=Action.VIEW_BANK in allowed_actions(db_session(), viewer, item))
+    actions = allowed_actions(db_session(), viewer, item)
+    body = kube_json(item, show_members=Action.VIEW_PRIVATE in actions, show_bank=Action.VIEW_BANK in actions)
     if viewer is not None:
         db_session().commit()  # records the token's last use
     return jsonify(body)

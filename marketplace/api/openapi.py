@@ -136,10 +136,13 @@ SCHEMAS: dict[str, Any] = {
             _ref("KubeSummary"),
             {
                 "type": "object",
-                "required": ["members"],
+                "required": ["member_count"],
                 "properties": {
+                    "member_count": {"type": "integer", "description": "Member households."},
                     "members": {
                         "type": "array",
+                        "description": "Names and roles: only for the KUBE's members, its facilitator and operators "
+                        "(members come from the poverty register).",
                         "items": {
                             "type": "object",
                             "required": ["name", "role"],

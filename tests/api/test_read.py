@@ -62,7 +62,7 @@ def test_kube_detail_public_fields_without_emails_or_bank(
     assert data["story"] == "Kami mengolah kelapa."
     assert data["status"] == "active"
     assert data["photo_url"] is None
-    assert data["members"] == [{"name": "Ketua A", "role": "ketua"}, {"name": "Anggota A", "role": "anggota"}]
+    assert data["member_count"] == 2 and "members" not in data  # names are not public
     assert "bank_account" not in data
     text = response.get_data(as_text=True)
     assert "@" not in text and "0123456789012" not in text
@@ -239,3 +239,15 @@ def test_nul_bytes_are_a_clear_400(client: FlaskClient) -> None:
     assert response.get_json()["error"]["code"] == "bad_request"
     response = client.post("/api/v1/auth/token", json={"email": "a\u0000@b.c", "password": "x"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("who", "sees_names"), [("anggota_a", True), ("facilitator_a", True), ("operator", True),
+                                                 ("buyer", False), ("ketua_b", False)])
+def test_member_names_only_for_the_kubes_own_people(client: FlaskClient, world: factories.World, who: str,
+                                                    sees_names: bool) -> None:
+    token = client.post("/api/v1/auth/token", json={"email": factories.email_of(who),
+                                                    "password": factories.PASSWORD}).get_json()["token"]
+    data = client.get(f"/api/v1/kubes/{world.kube_a.slug}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert ("members" in data) is sees_names
+    if sees_names:
+        assert data["members"] == [{"name": "Ketua A", "role": "ketua"}, {"name": "Anggota A", "role": "anggota"}]
