@@ -785,6 +785,7 @@ def public_products(
                 or_(
                     func.lower(Product.name).contains(word, autoescape=True),
                     func.lower(Product.description).contains(word, autoescape=True),
+                    func.lower(Kube.name).contains(word, autoescape=True),
                 )
             )
     if filters.sort not in SORTS:

@@ -139,6 +139,7 @@ def test_filters_and_sorting(session: Session, world: World) -> None:
     assert [p.price for p in cheap_first] == [15000, 99000]
     assert services.public_products(session, f(min_price=20000)).total == 1
     assert services.public_products(session, f(q="anyaman")).total == 1
+    assert services.public_products(session, f(q="kube kelapa")).total == 1  # by the KUBE's name too
     assert services.public_products(session, f(category="no-such")).total == 0
     with pytest.raises(ValidationError):
         services.public_products(session, f(sort="random"))
