@@ -69,6 +69,14 @@ def _photo_on_product_a(world: World, session: Session) -> None:
     session.add(ProductPhoto(product_id=world.product_a.id, key="ab" + "0" * 30, width=10, height=10))
 
 
+def _two_photos_on_product_a(world: World, session: Session) -> None:
+    for n in range(2):
+        session.add(ProductPhoto(product_id=world.product_a.id, key=f"c{n}" + "0" * 30, width=10, height=10,
+                                 position=n))
+    session.flush()
+    session.refresh(world.product_a, ["photos"])
+
+
 def _set_kube_a(status: KubeStatus) -> Callable[[World, Session], None]:
     def setup(world: World, session: Session) -> None:
         world.kube_a.status = status
@@ -103,6 +111,9 @@ CASES = [
          lambda w, s: (_a(w, f"/products/{w.product_a.id}/photos/{w.product_a.photos[0].id}/delete"),
                        {"data": {}}),
          setup=_photo_on_product_a),
+    Case("shop.main_photo", KUBE_A_EDITORS,
+         lambda w, s: (_a(w, f"/products/{w.product_a.id}/photos/{w.product_a.photos[1].id}/main"), {"data": {}}),
+         setup=_two_photos_on_product_a),
     Case("shop.profile", KUBE_A_MANAGERS,
          lambda w, s: (_a(w, "/profile"), {"data": {"action": "profile", **_kube_form()}}), id="profile"),
     Case("shop.profile", {"ketua_a", "operator"},

@@ -722,6 +722,20 @@ def add_product_photo(
     return photo
 
 
+def make_main_photo(session: Session, actor: User, photo_id: int) -> ProductPhoto:
+    """Put a photo first: the first photo is the one buyers see on cards and at the top of the page."""
+    photo = session.get(ProductPhoto, photo_id)
+    if photo is None:
+        raise NotFoundError(N_("Photo not found."))
+    product, _ = _editable_product(session, actor, photo.product_id)
+    ordered = [photo] + [p for p in product.photos if p.id != photo.id]
+    for position, item in enumerate(ordered):
+        item.position = position
+    session.flush()
+    session.refresh(product, ["photos"])  # the relationship is ordered by position
+    return photo
+
+
 def remove_product_photo(session: Session, actor: User, photo_id: int, media_root: str | Path) -> None:
     photo = session.get(ProductPhoto, photo_id)
     if photo is None:

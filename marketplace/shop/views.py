@@ -229,6 +229,24 @@ def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
     return redirect(url_for("shop.edit_product", slug=kube.slug, product_id=product.id))
 
 
+@bp.route("/<slug>/products/<id:product_id>/photos/<id:photo_id>/main", methods=["POST"])
+@login_required
+def main_photo(slug: str, product_id: int, photo_id: int) -> Response:
+    user = current_actor()
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    product = services.product_of_kube(db_session(), user, kube.id, product_id)
+    if photo_id not in {photo.id for photo in product.photos}:
+        abort(404)
+    try:
+        services.make_main_photo(db_session(), user, photo_id)
+    except DomainError as error:
+        flash_refusal(error)
+    else:
+        db.session.commit()
+        flash(_("This photo is now the one buyers see first."), "success")
+    return redirect(url_for("shop.edit_product", slug=kube.slug, product_id=product.id) + "#photos")
+
+
 # --- KUBE profile, bank account, members ------------------------------------------------------------
 
 

@@ -397,3 +397,18 @@ def test_review_queue_is_scoped(session: Session, world: World) -> None:
     assert [p.id for p in services.review_queue(session, world.operator).products] == [world.draft_b.id]
     with pytest.raises(PermissionDenied):
         services.review_queue(session, world.ketua_b)
+
+
+def test_any_photo_can_become_the_main_one(session: Session, world: World, tmp_path: Path) -> None:
+    limits = _limits(tmp_path)
+    first, second, third = (services.add_product_photo(session, world.anggota_a, world.product_a.id,
+                                                       factories.png_bytes(colour=(i * 60, 90, 40)), limits)
+                            for i in range(3))
+    services.make_main_photo(session, world.anggota_a, third.id)
+    assert [p.id for p in world.product_a.photos] == [third.id, first.id, second.id]
+    assert world.product_a.main_photo is third
+    with pytest.raises(NotFoundError):  # new photos sent it back to review: outsiders do not see it at all
+        services.make_main_photo(session, world.ketua_b, first.id)
+    with pytest.raises(NotFoundError):
+        services.make_main_photo(session, world.anggota_a, 999_999)
+    assert world.product_a.photos[0] is third

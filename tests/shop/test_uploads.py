@@ -81,3 +81,26 @@ def test_a_bad_second_photo_leaves_no_file_of_the_first(app: Flask, session: Ses
     assert response.status_code == 200 and "JPEG, PNG, WebP or GIF" in response.get_data(as_text=True)
     assert _counts(session) == before
     assert list(Path(app.config["MEDIA_ROOT"]).rglob("*.jpg")) == []
+
+
+def test_make_a_photo_the_main_one_from_the_form(app: Flask, session: Session, world: World) -> None:
+    from marketplace.catalog import services
+    from marketplace.web import image_limits
+
+    with app.test_request_context():
+        limits = image_limits()
+    photos = [services.add_product_photo(session, world.ketua_a, world.product_a.id, factories.png_bytes(), limits)
+              for _ in range(2)]
+    session.commit()
+    client = login(app.test_client(), world.anggota_a.email)
+    base = f"/my-kube/{world.kube_a.slug}/products/{world.product_a.id}"
+    html = client.get(f"{base}/edit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Main photo" in html and f"/photos/{photos[1].id}/main" in html
+    response = client.post(f"{base}/photos/{photos[1].id}/main")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/edit#photos")
+    session.expire_all()
+    assert world.product_a.photos[0].id == photos[1].id
+    # A photo of another product is not found through this product's URL.
+    other = services.add_product_photo(session, world.ketua_b, world.product_b.id, factories.png_bytes(), limits)
+    session.commit()
+    assert client.post(f"{base}/photos/{other.id}/main").status_code == 404
