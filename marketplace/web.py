@@ -176,7 +176,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(regions.name, "region_name")
     # Globals (not only context) so that imported macros, which get no context, can use them too.
     # Globals, not a context processor: macros imported without context see them too.
-    app.jinja_env.globals.update(labels.template_globals(), url_with=url_with, lang_url=lang_url)
+    app.jinja_env.globals.update(labels.template_globals(), url_with=url_with, lang_url=lang_url,
+                                 error_text=error_text)
 
     @app.template_filter("date")
     def _date(value: date | datetime | None, fmt: str = "medium") -> str:

@@ -6,7 +6,7 @@ plain values, flushes and never commits: the view or command commits once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -328,21 +328,27 @@ def _transition_kube(kube: Kube, allowed_from: tuple[KubeStatus, ...], to: KubeS
     kube.status = to
 
 
+def verification_problems(members: Sequence[KubeMember]) -> list[ValidationError]:
+    """What stops a KUBE with these members from being verified: a ketua and 5 member households."""
+    problems = []
+    if not any(m.role == MemberRole.KETUA for m in members):
+        problems.append(ValidationError(N_("Add the KUBE's ketua as a member before verifying it.")))
+    if len(members) < MIN_MEMBERS:
+        problems.append(ValidationError(
+            N_("A KUBE needs at least %(n)d member households before it is verified (it has %(have)d)."),
+            n=MIN_MEMBERS, have=len(members),
+        ))
+    return problems
+
+
 def verify_kube(session: Session, actor: User, kube_id: int) -> Kube:
     """The assigned facilitator (or an operator) verifies a draft KUBE; it then becomes public."""
     kube = get_kube(session, kube_id)
     require(session, actor, kube, Action.REVIEW)
-    has_ketua = session.scalar(
-        select(KubeMember.id).where(KubeMember.kube_id == kube.id, KubeMember.role == MemberRole.KETUA)
-    )
-    if has_ketua is None:
-        raise ValidationError(N_("Add the KUBE's ketua as a member before verifying it."))
-    members = session.scalar(select(func.count(KubeMember.id)).where(KubeMember.kube_id == kube.id)) or 0
-    if members < MIN_MEMBERS:
-        raise ValidationError(
-            N_("A KUBE needs at least %(n)d member households before it is verified (it has %(have)d)."),
-            n=MIN_MEMBERS, have=members,
-        )
+    members = session.scalars(select(KubeMember).where(KubeMember.kube_id == kube.id)).all()
+    problems = verification_problems(members)
+    if problems:
+        raise problems[0]
     _transition_kube(kube, (KubeStatus.DRAFT,), KubeStatus.VERIFIED)
     kube.verified_at = utcnow()
     kube.verified_by_id = actor.id
@@ -931,6 +937,7 @@ def operator_overview(session: Session, actor: User) -> OperatorOverview:
 class ReviewQueue:
     kubes: list[Kube]
     products: list[Product]
+    kube_problems: dict[int, list[ValidationError]]  # why a KUBE cannot be verified yet (empty: it can)
 
 
 def review_queue(session: Session, actor: User) -> ReviewQueue:
@@ -948,9 +955,11 @@ def review_queue(session: Session, actor: User) -> ReviewQueue:
         assigned = select(FacilitatorAssignment.kube_id).where(FacilitatorAssignment.facilitator_id == actor.id)
         kube_stmt = kube_stmt.where(Kube.id.in_(assigned))
         product_stmt = product_stmt.where(Product.kube_id.in_(assigned))
+    kubes = list(session.scalars(kube_stmt.order_by(Kube.created_at)))
     return ReviewQueue(
-        kubes=list(session.scalars(kube_stmt.order_by(Kube.created_at))),
+        kubes=kubes,
         products=list(session.scalars(product_stmt.order_by(Product.submitted_at, Product.id)).unique()),
+        kube_problems={kube.id: verification_problems(kube.members) for kube in kubes},
     )
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.auth.models import User
 from marketplace.catalog import services
-from marketplace.catalog.models import KubeStatus, MemberRole
+from marketplace.catalog.models import KubeStatus
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
 from marketplace.facilitator import bp
@@ -43,7 +43,6 @@ def queue() -> str:
         kubes=services.kubes_of_facilitator(db_session(), user),
         action_form=ActionForm(),
         KubeStatus=KubeStatus,
-        MemberRole=MemberRole,
     )
 
 

@@ -210,14 +210,20 @@ def product_action(slug: str, product_id: int, verb: str) -> Response:
     return redirect(url_for("shop.dashboard", slug=kube.slug))
 
 
+def _photo_of(slug: str, product_id: int, photo_id: int) -> tuple[Kube, Product]:
+    """The KUBE and product of a photo URL, when they belong together and the user may edit (else 403/404)."""
+    kube = _kube(slug, Action.EDIT_PRODUCTS)
+    product = services.product_of_kube(db_session(), current_actor(), kube.id, product_id)
+    if photo_id not in {photo.id for photo in product.photos}:
+        abort(404)
+    return kube, product
+
+
 @bp.route("/<slug>/products/<id:product_id>/photos/<id:photo_id>/delete", methods=["POST"])
 @login_required
 def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
     user = current_actor()
-    kube = _kube(slug, Action.EDIT_PRODUCTS)
-    product = services.product_of_kube(db_session(), user, kube.id, product_id)
-    if photo_id not in {photo.id for photo in product.photos}:
-        abort(404)
+    kube, product = _photo_of(slug, product_id, photo_id)
     if ActionForm().validate_on_submit():
         try:
             services.remove_product_photo(db_session(), user, photo_id, current_app.config["MEDIA_ROOT"])
@@ -233,10 +239,7 @@ def delete_photo(slug: str, product_id: int, photo_id: int) -> Response:
 @login_required
 def main_photo(slug: str, product_id: int, photo_id: int) -> Response:
     user = current_actor()
-    kube = _kube(slug, Action.EDIT_PRODUCTS)
-    product = services.product_of_kube(db_session(), user, kube.id, product_id)
-    if photo_id not in {photo.id for photo in product.photos}:
-        abort(404)
+    kube, product = _photo_of(slug, product_id, photo_id)
     try:
         services.make_main_photo(db_session(), user, photo_id)
     except DomainError as error:

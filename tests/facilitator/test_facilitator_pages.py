@@ -66,7 +66,7 @@ def test_queue_shows_own_kubes_and_products(world: World, session: Session, logi
     _draft_kube(session, world)
     html = login_as("facilitator_a").get("/facilitator/").get_data(as_text=True)
     assert "Sabun Kelapa" in html and "Tikar Pandan B" not in html
-    assert "KUBE Baru C" in html and "ketua chosen" in html
+    assert "KUBE Baru C" in html and "ready to verify" in html
     assert "KUBE Kelapa A" in html and "KUBE Anyaman B" not in html  # "my KUBEs"
     assert "<script>" not in html and 'style="' not in html
 
@@ -185,6 +185,9 @@ def test_verify_kube_with_too_few_households_is_refused(world: World, session: S
                                facilitators=[world.facilitator_a])
     session.commit()
     client = login_as("facilitator_a")
+    queue = client.get("/facilitator/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "A KUBE needs at least 5 member households before it is verified (it has 1)." in queue
+    assert f'action="/facilitator/kubes/{kube.id}/verify"' in queue
     response = client.post(f"/facilitator/kubes/{kube.id}/verify", follow_redirects=True,
                            headers={"Accept-Language": "en"})
     assert response.status_code == 200 and "at least 5 member households" in response.get_data(as_text=True)
