@@ -52,6 +52,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from marketplace.search import outbox  # noqa: F401 - records search changes on every flush
+    from marketplace.search.runtime import init_app as init_search
+
+    init_search(app)
+
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
         from marketplace.auth.services import load_user
@@ -67,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.auth.views
     import marketplace.catalog.views
     import marketplace.facilitator.views
+    import marketplace.search.views
     import marketplace.shop.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
     from marketplace.api import bp as api_bp
@@ -74,12 +80,14 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalog import bp as catalog_bp
     from marketplace.extensions import csrf
     from marketplace.facilitator import bp as facilitator_bp
+    from marketplace.search import bp as search_bp
     from marketplace.shop import bp as shop_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(shop_bp)
     app.register_blueprint(facilitator_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(admin_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask demo load` and friends."""
+"""Command-line tasks: `flask demo load`, `flask search reindex` and friends."""
 
 from __future__ import annotations
 
@@ -7,5 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from marketplace.demo.commands import demo_cli
+    from marketplace.search.commands import search_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(search_cli)

@@ -45,6 +45,13 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Search (docs/search.md): the index lives on local disk; "thread" runs the indexer inside each
+        # app process (one of them writes at a time), "off" when `flask search indexer` runs on its own.
+        "SEARCH_BACKEND": env.get("MARKETPLACE_SEARCH_BACKEND", "whoosh"),
+        "SEARCH_DIR": env.get("MARKETPLACE_SEARCH_DIR", str(instance / "search")),
+        "SEARCH_INDEXER": env.get("MARKETPLACE_SEARCH_INDEXER", "thread"),
+        "SEARCH_INTERVAL": float(env.get("MARKETPLACE_SEARCH_INTERVAL", "0.5")),
+        "SEARCH_BUILD_PROCS": int(env.get("MARKETPLACE_SEARCH_BUILD_PROCS", "2")),
     }
     # Requests may be a little bigger than one upload (several photos + form fields).
     config["MAX_CONTENT_LENGTH"] = int(
@@ -57,6 +64,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         secure = _bool(env["MARKETPLACE_SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = secure
         config["REMEMBER_COOKIE_SECURE"] = secure
+    if config["SEARCH_INDEXER"] not in ("thread", "off"):
+        raise ConfigError("MARKETPLACE_SEARCH_INDEXER must be 'thread' or 'off'.")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     return config

@@ -9,6 +9,7 @@ from marketplace.catalog.models import (
     Product,
     ProductPhoto,
 )
+from marketplace.search.models import SearchLog, SearchOutbox
 
 __all__ = [
     "ApiToken",
@@ -19,5 +20,7 @@ __all__ = [
     "OrderTakerProfile",
     "Product",
     "ProductPhoto",
+    "SearchLog",
+    "SearchOutbox",
     "User",
 ]

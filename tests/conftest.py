@@ -62,6 +62,11 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MEDIA_ROOT": str(tmp_path / "media"),
         "WTF_CSRF_ENABLED": False,
+        # Each test has its own index; tests drain the outbox themselves (see tests/search/) unless they
+        # start the indexer thread on purpose.
+        "SEARCH_DIR": str(tmp_path / "search"),
+        "SEARCH_INDEXER": "off",
+        "SEARCH_BUILD_PROCS": 1,
     }
     config.update(overrides)
     app = create_app(config)

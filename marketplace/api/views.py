@@ -3,4 +3,5 @@
 import marketplace.api.kubes
 import marketplace.api.openapi
 import marketplace.api.products
+import marketplace.api.search
 import marketplace.api.tokens  # noqa: F401

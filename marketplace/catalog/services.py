@@ -766,6 +766,7 @@ class ProductFilters:
     max_price: int | None = None
     q: str | None = None
     sort: str = "newest"
+    in_stock: bool = False
 
 
 def _public_products_stmt() -> Select[tuple[Product]]:
@@ -798,6 +799,8 @@ def public_products(
         stmt = stmt.where(Product.price >= filters.min_price)
     if filters.max_price is not None:
         stmt = stmt.where(Product.price <= filters.max_price)
+    if filters.in_stock:
+        stmt = stmt.where(Product.stock > 0)
     if filters.q:
         words = filters.q.strip().lower().split()[:8]
         for word in words:

@@ -28,7 +28,8 @@ def live_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[str]:
 
     load_demo(db.session, app.config["MEDIA_ROOT"])
     db.session.commit()
-    served = make_app(database_url, tmp_path, MEDIA_ROOT=app.config["MEDIA_ROOT"], WTF_CSRF_ENABLED=True)
+    served = make_app(database_url, tmp_path, MEDIA_ROOT=app.config["MEDIA_ROOT"], WTF_CSRF_ENABLED=True,
+                      SEARCH_INDEXER="thread", SEARCH_INTERVAL=0.2)
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -38,6 +39,7 @@ def live_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+        served.extensions["search"].indexer.stop()
         with served.app_context():
             db.engine.dispose()
 

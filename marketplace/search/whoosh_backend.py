@@ -1,0 +1,589 @@
+"""The default search backend: a Whoosh index on local disk, one per app host.
+
+Whoosh (pure Python) is good at finding and ranking words; it is slow at counting facets, filtering and
+sorting by numbers (SEARCH.md measured 140 ms and 62 ms at p95 on 50,000 products). So it does only the
+first part here: the posting lists of the query terms give the matching documents, and Whoosh's BM25F ranks
+the top of them (using its block-quality skipping). Filters, facet counts and price/date sorting run on
+per-segment column arrays loaded once into numpy (a segment never changes once written), which takes a
+few milliseconds at 100,000 products.
+
+Layout on disk: `<root>/CURRENT` names the live generation directory `<root>/gen-<n>`; a rebuild writes a new
+generation and swaps the pointer, so searches keep answering from the old one meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+from math import log
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import columns, fields, index, query
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+from whoosh.searching import Searcher
+
+from marketplace.search.analysis import STOPWORDS, query_terms, stem, words
+from marketplace.search.backend import PRICE_BUCKETS, Facets, SearchDoc, SearchHits, SearchQuery
+
+INDEX_NAME = "products"
+NAME_BOOST = 3.0  # a word in the product's name counts three times a word elsewhere
+SOLD_OUT_BOOST = 0.5  # a sold-out product ranks below an otherwise identical one in stock
+B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing or cannot be read; the caller falls back and asks for a rebuild."""
+
+
+def _schema() -> fields.Schema:
+    # The text fields hold terms already analysed by marketplace.search.analysis (space separated), so the
+    # pickled schema names no function of ours and every backend gets the very same terms.
+    terms = SpaceSeparatedTokenizer()
+    return fields.Schema(
+        pid=fields.ID(unique=True),
+        name=fields.TEXT(analyzer=terms, phrase=False),
+        text=fields.TEXT(analyzer=terms, phrase=False),  # name, description, KUBE, category, region
+        spell=fields.KEYWORD(lowercase=False, scorable=False),  # unstemmed name/category words, for typos
+        c_pid=fields.COLUMN(columns.NumericColumn("q")),
+        c_category=fields.COLUMN(columns.NumericColumn("i")),
+        c_parent=fields.COLUMN(columns.NumericColumn("i")),
+        c_province=fields.COLUMN(columns.NumericColumn("h")),
+        c_kube=fields.COLUMN(columns.NumericColumn("i")),
+        c_price=fields.COLUMN(columns.NumericColumn("q")),
+        c_stock=fields.COLUMN(columns.NumericColumn("b")),
+        c_published=fields.COLUMN(columns.NumericColumn("q")),
+    )
+
+
+SCHEMA = _schema()
+COLUMNS = ("c_pid", "c_category", "c_parent", "c_province", "c_kube", "c_price", "c_stock", "c_published")
+_NP_TYPES = {"q": ">i8", "i": ">i4", "h": ">i2", "b": "i1", "B": "u1"}
+
+
+def spell_words(doc: SearchDoc) -> str:
+    """Words a correction or a completion may offer: from names and categories only (descriptions are
+    noisy, SEARCH.md)."""
+    seen = dict.fromkeys(
+        w for w in words(f"{doc.name} {doc.category_names}") if len(w) >= 3 and w not in STOPWORDS and w.isalpha()
+    )
+    return " ".join(seen)
+
+
+def _fields(doc: SearchDoc) -> dict[str, Any]:
+    text = " ".join(
+        " ".join(_terms(t)) for t in (doc.name, doc.description, doc.kube_name, doc.category_names, doc.region_names)
+    )
+    return {
+        "pid": str(doc.product_id),
+        "name": " ".join(_terms(doc.name)),
+        "text": text,
+        "spell": spell_words(doc),
+        "c_pid": doc.product_id,
+        "c_category": doc.category_id,
+        "c_parent": doc.category_parent_id,
+        "c_province": int(doc.province_code) if doc.province_code.isdigit() else 0,
+        "c_kube": doc.kube_id,
+        "c_price": doc.price,
+        "c_stock": 1 if doc.in_stock else 0,
+        "c_published": doc.published_ts,
+        "_boost": 1.0 if doc.in_stock else SOLD_OUT_BOOST,
+    }
+
+
+def _terms(text: str) -> list[str]:
+    from marketplace.search.analysis import analyse
+
+    return analyse(text)
+
+
+@dataclass
+class _Columns:
+    """Column arrays of the whole index, indexed by global document number."""
+
+    pid: np.ndarray
+    category: np.ndarray
+    parent: np.ndarray
+    province: np.ndarray
+    kube: np.ndarray
+    price: np.ndarray
+    stock: np.ndarray
+    published: np.ndarray
+    name_len: np.ndarray  # field lengths, for BM25
+    text_len: np.ndarray
+    live: np.ndarray  # global docnums of documents not deleted
+    is_live: np.ndarray  # bool per global docnum
+    segments: list[tuple[Any, int, _Segment]]  # (reader, offset, cached arrays and postings)
+
+
+def _column_array(colreader: Any, typecode: str, doccount: int) -> np.ndarray:
+    """One segment's numeric column as an int64 array (reading the fixed-width bytes at once)."""
+    dtype = np.dtype(_NP_TYPES[typecode])
+    count = colreader._count
+    data = np.frombuffer(colreader._dbfile.get(colreader._basepos, count * dtype.itemsize), dtype=dtype,
+                         count=count)
+    out = np.full(doccount, colreader._default, dtype=np.int64)
+    out[:count] = data
+    return out
+
+
+class _Segment:
+    """What is cached for one segment: its column arrays and the postings of recent terms. A segment's
+    files never change once written (only its deletions do, applied at query time)."""
+
+    POSTINGS_CACHE = 2048  # terms per segment; a term's arrays take ~12 bytes per document holding it
+
+    def __init__(self, reader: Any) -> None:
+        doccount = reader.doc_count_all()
+        self.doccount = doccount
+        self.columns = {
+            name: _column_array(reader.column_reader(name, translate=False),
+                                SCHEMA[name].column_type._typecode, doccount)
+            for name in COLUMNS
+        }
+        perdoc = reader._perdoc
+        self.lengths: dict[str, np.ndarray] = {}
+        for field in ("name", "text"):
+            lenfield = f"_{field}_len"
+            if doccount and perdoc.has_column(lenfield):
+                raw = _column_array(perdoc.column_reader(lenfield, LENGTHS_COLUMN), "B", doccount)
+                self.lengths[field] = _LENGTHS[raw]
+            else:
+                self.lengths[field] = np.zeros(doccount, dtype=np.float64)
+        self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def postings(self, reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (field, term)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = _read_postings(reader, field, term)
+        with self._lock:
+            self._postings[key] = found
+            if len(self._postings) > self.POSTINGS_CACHE:
+                self._postings.popitem(last=False)
+        return found
+
+
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def _read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """A term's document numbers and weights (term frequency x document boost) in one segment, deletions
+    included. Reads Whoosh's posting blocks whole instead of stepping through them one posting at a time."""
+    if (field, term) not in reader:
+        return _EMPTY
+    matcher = reader.postings(field, term)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child  # the deletion filter; deletions are masked with is_live instead
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    if hasattr(matcher, "_goto") and hasattr(matcher, "_read_ids"):
+        while True:
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.append(np.asarray(matcher._ids, dtype=np.int64))
+            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            if matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
+    else:  # another codec: the slow, public way
+        got_ids: list[int] = []
+        got_weights: list[float] = []
+        while matcher.is_active():
+            got_ids.append(matcher.id())
+            got_weights.append(matcher.weight())
+            matcher.next()
+        ids.append(np.array(got_ids, dtype=np.int64))
+        weights.append(np.array(got_weights, dtype=np.float64))
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _term_postings(searcher: Searcher, cols: _Columns, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """A term's live global document numbers (sorted) and weights over the whole index."""
+    id_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
+    for reader, offset, segment in cols.segments:
+        ids, weights = segment.postings(reader, field, term)
+        if ids.size:
+            id_parts.append(ids + offset)
+            weight_parts.append(weights)
+    if not id_parts:
+        return _EMPTY
+    ids = np.concatenate(id_parts)
+    weights = np.concatenate(weight_parts)
+    live = cols.is_live[ids]
+    if not live.all():
+        ids, weights = ids[live], weights[live]
+    return ids, weights
+
+
+class _SegmentCache:
+    """The _Segment of every segment in use, by segment id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._segments: dict[str, _Segment] = {}
+
+    def columns(self, searcher: Searcher) -> _Columns:
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in (*COLUMNS, "name_len", "text_len")}
+        live: list[np.ndarray] = []
+        segments: list[tuple[Any, int, _Segment]] = []
+        keep: set[str] = set()
+        for reader, offset in searcher.reader().leaf_readers():
+            segid = reader.segment().segment_id()
+            keep.add(segid)
+            with self._lock:
+                segment = self._segments.get(segid)
+            if segment is None or segment.doccount != reader.doc_count_all():
+                segment = _Segment(reader)
+                with self._lock:
+                    self._segments[segid] = segment
+            segments.append((reader, offset, segment))
+            for name in COLUMNS:
+                parts[name].append(segment.columns[name])
+            parts["name_len"].append(segment.lengths["name"])
+            parts["text_len"].append(segment.lengths["text"])
+            if reader.has_deletions():
+                ids = np.fromiter(reader.all_doc_ids(), dtype=np.int64)
+            else:
+                ids = np.arange(segment.doccount, dtype=np.int64)
+            live.append(ids + offset)
+        with self._lock:
+            for segid in list(self._segments):
+                if segid not in keep:
+                    del self._segments[segid]
+
+        def cat(name: str, dtype: Any = np.int64) -> np.ndarray:
+            return np.concatenate(parts[name]) if parts[name] else np.zeros(0, dtype=dtype)
+
+        live_ids = np.concatenate(live) if live else np.zeros(0, dtype=np.int64)
+        total = sum(s.doccount for _, _, s in segments)
+        is_live = np.zeros(total, dtype=bool)
+        is_live[live_ids] = True
+        return _Columns(
+            pid=cat("c_pid"), category=cat("c_category"), parent=cat("c_parent"), province=cat("c_province"),
+            kube=cat("c_kube"), price=cat("c_price"), stock=cat("c_stock"), published=cat("c_published"),
+            name_len=cat("name_len", np.float64), text_len=cat("text_len", np.float64),
+            live=live_ids, is_live=is_live, segments=segments,
+        )
+
+
+class _Local(threading.local):
+    searcher: Searcher | None = None
+    generation: str | None = None
+    columns: _Columns | None = None
+
+
+class WhooshBackend:
+    """Search over a Whoosh index in `root` (see the module docstring for the layout)."""
+
+    name = "whoosh"
+
+    def __init__(self, root: str | os.PathLike[str], *, build_procs: int = 1, build_limitmb: int = 256) -> None:
+        self.root = Path(root)
+        self.build_procs = build_procs
+        self.build_limitmb = build_limitmb
+        self._local = _Local()
+        self._segments = _SegmentCache()
+
+    # --- where the index lives -----------------------------------------------------------------------
+
+    @property
+    def _pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current_generation(self) -> str | None:
+        try:
+            name = self._pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _open(self) -> index.Index:
+        generation = self.current_generation()
+        if generation is None:
+            raise IndexUnavailable("no search index yet")
+        try:
+            # Opening with our schema means the pickled one in the index is never relied on.
+            return index.open_dir(str(self.root / generation), indexname=INDEX_NAME, schema=SCHEMA)
+        except Exception as exc:  # noqa: BLE001 - whatever is broken on disk, the answer is a rebuild
+            raise IndexUnavailable(f"search index {generation} cannot be opened: {exc}") from exc
+
+    def _searcher(self) -> tuple[Searcher, _Columns]:
+        """This thread's searcher, refreshed when the index changed (~13 µs when it did not)."""
+        local = self._local
+        generation = self.current_generation()
+        try:
+            if local.searcher is not None and local.generation == generation:
+                fresh = local.searcher.refresh()
+                if fresh is not local.searcher or local.columns is None:
+                    local.searcher = fresh
+                    local.columns = self._segments.columns(fresh)
+                return local.searcher, local.columns  # type: ignore[return-value]
+            if local.searcher is not None:
+                local.searcher.close()
+                local.searcher = None
+            searcher = self._open().searcher(weighting=BM25F())
+            local.columns = self._segments.columns(searcher)
+            local.searcher, local.generation = searcher, generation
+            return searcher, local.columns
+        except IndexUnavailable:
+            local.searcher = None
+            raise
+        except Exception as exc:  # noqa: BLE001 - a segment file gone or garbled
+            local.searcher = None
+            raise IndexUnavailable(f"search index cannot be read: {exc}") from exc
+
+    def close(self) -> None:
+        if self._local.searcher is not None:
+            self._local.searcher.close()
+            self._local.searcher = None
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        self._searcher()
+
+    def doc_count(self) -> int:
+        searcher, _ = self._searcher()
+        return int(searcher.doc_count())
+
+    def _matching(self, searcher: Searcher, cols: _Columns, terms: Sequence[str]) -> tuple[np.ndarray, list[Any]]:
+        """Global docnums containing every term (sorted), and each term's postings for scoring."""
+        if not terms:
+            return cols.live, []
+        postings = []
+        result: np.ndarray | None = None
+        # Rarest term first: the intersection shrinks fastest.
+        for term in sorted(terms, key=lambda t: searcher.doc_frequency("text", t)):
+            text_ids, text_weights = _term_postings(searcher, cols, "text", term)
+            postings.append((term, text_ids, text_weights))
+            result = text_ids if result is None else np.intersect1d(result, text_ids, assume_unique=True)
+            if result.size == 0:
+                return result, []
+        return (result if result is not None else cols.live), postings
+
+    def search(self, q: SearchQuery) -> SearchHits:
+        searcher, cols = self._searcher()
+        terms = query_terms(q.text)
+        postings: list[Any] = []
+        if q.text.strip() and not terms:
+            matched = np.zeros(0, dtype=np.int64)  # only stopwords or symbols: nothing to look for
+        else:
+            matched, postings = self._matching(searcher, cols, terms)
+
+        # One mask per filter over the matched documents.
+        masks: dict[str, np.ndarray] = {}
+        if q.category_ids:
+            wanted = np.array(q.category_ids, dtype=np.int64)
+            masks["category"] = np.isin(cols.category[matched], wanted)
+        if q.province:
+            masks["province"] = cols.province[matched] == (int(q.province) if q.province.isdigit() else -1)
+        if q.kube_id is not None:
+            masks["kube"] = cols.kube[matched] == q.kube_id
+        if q.min_price is not None or q.max_price is not None:
+            prices = cols.price[matched]
+            mask = np.ones(matched.size, dtype=bool)
+            if q.min_price is not None:
+                mask &= prices >= q.min_price
+            if q.max_price is not None:
+                mask &= prices <= q.max_price
+            masks["price"] = mask
+        if q.in_stock:
+            masks["in_stock"] = cols.stock[matched] == 1
+
+        def others(skip: str | None) -> np.ndarray:
+            mask = np.ones(matched.size, dtype=bool)
+            for key, value in masks.items():
+                if key != skip:
+                    mask &= value
+            return mask
+
+        facets = _facets(cols, matched, others)
+        selected = matched[others(None)]
+        total = int(selected.size)
+        start = (q.page - 1) * q.per_page
+        if start >= total:
+            ids: list[int] = []
+        elif q.sort == "relevance" and postings:
+            ids = self._ranked(searcher, cols, postings, selected, start=start, per_page=q.per_page)
+        else:
+            ids = _sorted_page(cols, selected, "newest" if q.sort == "relevance" else q.sort, start, q.per_page)
+        return SearchHits(product_ids=ids, total=total, page=q.page, per_page=q.per_page, terms=terms,
+                          facets=facets)
+
+    def _ranked(self, searcher: Searcher, cols: _Columns, postings: list[Any], selected: np.ndarray, *,
+                start: int, per_page: int) -> list[int]:
+        """BM25F as Whoosh computes it (B=0.75, K1=1.2, idf = log(N/(df+1)) + 1), summed over the terms,
+        with the name field counted NAME_BOOST times; computed on arrays for all selected documents."""
+        doccount = searcher.doc_count_all() or 1
+        scores = np.zeros(selected.size, dtype=np.float64)
+        for term, text_ids, text_weights in postings:
+            for field, boost, lengths in (("text", 1.0, cols.text_len), ("name", NAME_BOOST, cols.name_len)):
+                if field == "text":
+                    ids, weights = text_ids, text_weights
+                else:
+                    ids, weights = _term_postings(searcher, cols, "name", term)
+                if ids.size == 0:
+                    continue
+                pos = np.searchsorted(ids, selected)
+                pos[pos >= ids.size] = 0
+                hit = ids[pos] == selected
+                tf = np.where(hit, weights[pos], 0.0)
+                idf = log(doccount / (searcher.doc_frequency(field, term) + 1)) + 1
+                avgfl = (searcher.reader().field_length(field) / doccount) or 1.0
+                fl = lengths[selected]
+                scores += boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))
+        wanted = start + per_page
+        if wanted < selected.size:
+            top = np.argpartition(-scores, wanted - 1)[:wanted]
+        else:
+            top = np.arange(selected.size)
+        # Best score first; equal scores in a fixed order (product id) so pages never overlap.
+        pids = cols.pid[selected[top]]
+        order = np.lexsort((pids, -scores[top]))
+        return [int(p) for p in pids[order][start:start + per_page]]
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        typed = words(prefix[:200])
+        if not typed or len(typed[-1]) < 2:
+            return []
+        head, last = typed[:-1], typed[-1]
+        searcher, _ = self._searcher()
+        reader = searcher.reader()
+        candidates: list[tuple[int, str]] = []
+        for i, term in enumerate(reader.expand_prefix("spell", last)):
+            if i >= 2000:  # a one-letter prefix: the most frequent of the first 2,000 is plenty
+                break
+            word = term.decode() if isinstance(term, bytes) else term
+            candidates.append((reader.doc_frequency("spell", word), word))
+        candidates.sort(key=lambda c: (-c[0], c[1]))
+        return [" ".join([*head, word]) for _, word in candidates[:limit]]
+
+    def correct(self, text: str) -> str | None:
+        typed = words(text[:200])[:12]
+        if not typed:
+            return None
+        searcher, _ = self._searcher()
+        corrector = searcher.corrector("spell")
+        changed = False
+        out: list[str] = []
+        for word in typed:
+            term = stem(word)
+            if not term or not word.isalpha() or searcher.doc_frequency("text", term) > 0:
+                out.append(word)
+                continue
+            found = corrector.suggest(word, limit=1, maxdist=2 if len(word) > 4 else 1, prefix=1)
+            if found and found[0] != word:
+                out.append(found[0])
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None
+
+    # --- writing (the indexer holds the indexer lock around these) ----------------------------------
+
+    def apply(self, docs: Iterable[SearchDoc], removed: Iterable[int]) -> None:
+        ix = self._open()
+        writer = ix.writer(timeout=30.0, delay=0.05)
+        try:
+            for product_id in removed:
+                writer.delete_by_term("pid", str(product_id))
+            for doc in docs:
+                writer.update_document(**_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def rebuild(self, docs: Iterable[SearchDoc]) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        generation = f"gen-{time.time_ns()}"
+        path = self.root / generation
+        path.mkdir()
+        ix = index.create_in(str(path), SCHEMA, indexname=INDEX_NAME)
+        kwargs: dict[str, Any] = {"limitmb": self.build_limitmb}
+        if self.build_procs > 1:
+            kwargs.update(procs=self.build_procs, multisegment=True)
+        writer = ix.writer(**kwargs)
+        count = 0
+        try:
+            for doc in docs:
+                writer.add_document(**_fields(doc))
+                count += 1
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        writer.commit()
+        self._swap(generation)
+        return count
+
+    def _swap(self, generation: str) -> None:
+        previous = self.current_generation()
+        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, self._pointer)
+        # Keep the previous generation (another process may still be reading it); drop older ones.
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("gen-") and child.name not in {generation, previous}:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def ensure(self) -> bool:
+        """Create an empty index when there is none; True when one was created."""
+        if self.current_generation() is not None and (self.root / self.current_generation()).is_dir():
+            return False
+        self.rebuild([])
+        return True
+
+
+def _facets(cols: _Columns, matched: np.ndarray, others: Any) -> Facets:
+    facets = Facets()
+    base = matched[others("category")]
+    if base.size:
+        values, counts = np.unique(cols.category[base], return_counts=True)
+        facets.category = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
+    base = matched[others("province")]
+    if base.size:
+        values, counts = np.unique(cols.province[base], return_counts=True)
+        facets.province = {f"{int(v):02d}": int(c) for v, c in zip(values, counts, strict=True)}
+    base = matched[others("kube")]
+    if base.size:
+        values, counts = np.unique(cols.kube[base], return_counts=True)
+        facets.kube = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
+    base = matched[others("price")]
+    if base.size:
+        bounds = np.array([low for low, _ in PRICE_BUCKETS[1:]], dtype=np.int64)
+        buckets = np.searchsorted(bounds, cols.price[base], side="right")
+        counts = np.bincount(buckets, minlength=len(PRICE_BUCKETS))
+        facets.price = {i: int(c) for i, c in enumerate(counts) if c}
+    base = matched[others("in_stock")]
+    facets.in_stock = int(np.count_nonzero(cols.stock[base] == 1)) if base.size else 0
+    return facets
+
+
+def _sorted_page(cols: _Columns, selected: np.ndarray, sort: str, start: int, per_page: int) -> list[int]:
+    """A page of `selected` sorted by price or date, ties broken by product id so pages never overlap."""
+    pids = cols.pid[selected]
+    if sort == "price_asc":
+        order = np.lexsort((pids, cols.price[selected]))
+    elif sort == "price_desc":
+        order = np.lexsort((-pids, -cols.price[selected]))
+    else:  # newest
+        order = np.lexsort((-pids, -cols.published[selected]))
+    return [int(p) for p in pids[order[start:start + per_page]]]
