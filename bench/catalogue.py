@@ -213,20 +213,30 @@ TEMPLATES: tuple[_Template, ...] = (
 FAMILY_WEIGHTS = {"coconut": 30, "snacks": 22, "drinks": 14, "fish": 10, "spices": 10, "farm": 8, "weaving": 10,
                   "textiles": 8, "services": 2}
 
-_GENERIC_SENTENCES = (
-    "{Noun} diolah secara tradisional oleh anggota KUBE di Desa {desa}.",
-    "Dibuat dari bahan pilihan hasil kebun warga {kab}.",
-    "Olahan rumahan tanpa pengawet dan tanpa pewarna buatan.",
-    "Dikemas rapi dalam kemasan kedap udara, tahan sampai enam bulan.",
+# Sentences any product may get, then ones for food and for handmade goods (a batik is not "tanpa pengawet").
+_COMMON_SENTENCES = (
+    "{Noun} diolah oleh anggota KUBE di Desa {desa}.",
     "Pengiriman ke seluruh Indonesia, dikirim dalam 1-2 hari kerja setelah pembayaran.",
-    "Buatan tangan pengrajin lokal, setiap produk sedikit berbeda.",
-    "Cocok untuk oleh-oleh, hantaran, dan stok warung.",
-    "Proses pengolahan higienis, sudah terdaftar P-IRT dan bersertifikat halal.",
     "Pemesanan partai besar untuk reseller dan toko dilayani.",
     "Keuntungan penjualan dibagi untuk anggota dan kas kelompok.",
     "Produk unggulan {kab}, dibina oleh pendamping KUBE.",
     "Pesanan dikemas ulang dengan kardus tebal agar aman selama pengiriman.",
 )
+_FOOD_SENTENCES = (
+    "{Noun} diolah secara tradisional oleh ibu-ibu anggota KUBE.",
+    "Dibuat dari bahan pilihan hasil kebun warga {kab}.",
+    "Olahan rumahan tanpa pengawet dan tanpa pewarna buatan.",
+    "Dikemas rapi dalam kemasan kedap udara, tahan sampai enam bulan.",
+    "Proses pengolahan higienis, sudah terdaftar P-IRT dan bersertifikat halal.",
+    "Cocok untuk oleh-oleh, hantaran, dan stok warung.",
+)
+_CRAFT_SENTENCES = (
+    "Buatan tangan pengrajin lokal, setiap produk sedikit berbeda.",
+    "Dibuat dengan bahan alami dari sekitar Desa {desa}.",
+    "Cocok untuk oleh-oleh, hadiah, dan hiasan rumah.",
+    "Pengerjaan rapi, diperiksa satu per satu sebelum dikemas.",
+)
+_SENTENCES_BY_FAMILY = {"weaving": _CRAFT_SENTENCES, "textiles": _CRAFT_SENTENCES, "services": ()}
 
 _KUBE_WORDS_1 = ("Maju", "Karya", "Mekar", "Tunas", "Bina", "Sumber", "Harapan", "Berkah", "Sinar", "Cahaya", "Mitra",
                  "Usaha", "Sejahtera", "Mandiri", "Makmur", "Nyiur", "Bunga", "Putri", "Setia", "Rukun")
@@ -290,7 +300,8 @@ def _product(rng: random.Random, kube: _Kube, template: _Template) -> tuple[str,
     price = _round_price(rng.uniform(*template.price) * factor)
 
     sentences: list[str] = []
-    pool = list(template.notes) + list(rng.sample(_GENERIC_SENTENCES, 3))
+    own = _SENTENCES_BY_FAMILY.get(template.family, _FOOD_SENTENCES) + _COMMON_SENTENCES
+    pool = list(template.notes) + rng.sample(own, 3)
     for sentence in rng.sample(pool, rng.choice((1, 2, 2, 3, 3))):
         sentences.append(sentence.format(Noun=template.noun.capitalize(), desa=kube.desa, kab=kube.kab))
     return name, " ".join(sentences), price
@@ -361,7 +372,7 @@ _PRICE_WORDS = ("kelapa", "keripik", "kopi", "madu", "sabun", "tenun", "batik", 
                 "anyaman", "rendang", "beras", "sambal", "gula", "ikan", "tas", "songket", "abon", "teh")
 _PRICE_RANGES = ((None, 25_000), (10_000, 50_000), (25_000, 100_000), (50_000, None), (None, 100_000),
                  (100_000, 500_000), (5_000, 15_000), (20_000, None))
-_TYPOS = ("kelpa", "kripik", "sabunn", "kopii", "tenunn", "maduu", "minyk", "arangg", "briked", "batk", "anyamam",
+_TYPOS = ("kelpa", "kripik", "sabunn", "koppi", "tenunn", "maduu", "minyk", "arangg", "briked", "batk", "anyamam",
           "keranjan", "rendan", "dodl", "sambel", "terassi", "abonn", "songkt", "rottan", "pandn", "minyak kelpa",
           "kripik pisang", "kopi arabka", "madu hutn", "sabun kelappa", "gula arenn", "tenun ikad", "batikk tulis",
           "keripik pedass", "beras organk", "ikan asinn", "teh rosela", "kerupk udang", "brikett", "kopra putihh",
