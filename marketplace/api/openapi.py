@@ -11,6 +11,9 @@ from marketplace.api import bp
 from marketplace.api.helpers import MAX_PAGE, MAX_PER_PAGE
 from marketplace.catalog.models import BusinessKind, KubeStatus, MemberRole, ProductStatus, Unit
 from marketplace.catalog.services import MAX_PRICE, MAX_STOCK, SORTS
+from marketplace.search.backend import SORTS as SEARCH_SORTS
+from marketplace.search.services import MAX_PAGE as SEARCH_MAX_PAGE
+from marketplace.search.services import MAX_PER_PAGE as SEARCH_MAX_PER_PAGE
 
 JSON = "application/json"
 
@@ -229,6 +232,52 @@ SCHEMAS: dict[str, Any] = {
             "per_page": {"type": "integer"},
         },
     },
+    "SearchItem": {
+        "type": "object",
+        "required": ["id", "name", "url", "kube", "category", "price", "unit", "in_stock", "highlight", "snippet"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "url": {"type": "string", "format": "uri"},
+            "kube": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                                                      "province": {"type": "string"}}},
+            "category": {"type": "string", "description": "Category slug."},
+            "price": {"type": "integer", "description": "Whole Rupiah per unit."},
+            "unit": {"type": "string", "enum": [u.value for u in Unit]},
+            "in_stock": {"type": "boolean"},
+            "highlight": {"type": "string", "description": "The name as HTML (escaped), matched words in <mark>."},
+            "snippet": {"type": "string", "description": "Part of the description as HTML, matches in <mark>."},
+        },
+    },
+    "SearchResults": {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page", "pages", "facets", "suggestion", "degraded"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("SearchItem")},
+            "total": {"type": "integer"},
+            "page": {"type": "integer", "description": "As asked; a page past the end has no items."},
+            "per_page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "facets": {
+                "type": "object",
+                "description": "Counts per value, each with every other filter applied: category (slug), "
+                               "province (code), kube (slug), price (\"min-max\" in Rupiah), in_stock (\"1\").",
+                "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+            "suggestion": {"type": "string", "nullable": True,
+                           "description": "A corrected query when few products matched and it finds more."},
+            "degraded": {"type": "boolean",
+                         "description": "True while the index is rebuilt: a simpler database search answered."},
+            "price_ranges": {"type": "array", "items": {"type": "object", "properties": {
+                "min": {"type": "integer"}, "max": {"type": "integer", "nullable": True}}}},
+        },
+    },
+    "SearchSuggestions": {
+        "type": "object",
+        "required": ["q", "suggestions"],
+        "properties": {"q": {"type": "string"},
+                       "suggestions": {"type": "array", "maxItems": 8, "items": {"type": "string"}}},
+    },
     "ProductCreate": {
         "type": "object",
         "additionalProperties": False,
@@ -382,6 +431,46 @@ PATHS: dict[str, Any] = {
             },
         },
     },
+    "/search": {
+        "get": {
+            "operationId": "searchProducts",
+            "tags": ["search"],
+            "summary": "Search published products (Indonesian stemming, facets, spelling suggestion); logged "
+                       "without personal data.",
+            "parameters": [
+                _query("q", "Words to find (cut to 200 characters).", {"type": "string", "maxLength": 2000}),
+                _query("category", "Category slug (a parent category includes its children).",
+                       {"type": "string", "maxLength": 80}),
+                _param("province"),
+                _query("kube", "KUBE slug.", {"type": "string", "maxLength": 140}),
+                _query("min_price", "Lowest price in Rupiah.", _integer(0, MAX_PRICE)),
+                _query("max_price", "Highest price in Rupiah.", _integer(0, MAX_PRICE)),
+                _query("in_stock", "1: only products in stock.", {"type": "string", "enum": ["0", "1"]}),
+                _query("sort", "Order.", {"type": "string", "enum": list(SEARCH_SORTS), "default": "relevance"}),
+                _query("page", "Page number.", _integer(1, SEARCH_MAX_PAGE)),
+                _query("per_page", "Results per page.", _integer(1, SEARCH_MAX_PER_PAGE)),
+            ],
+            "responses": {
+                "200": _json(_ref("SearchResults"), "One page of results with facets."),
+                "400": _error("BadRequest"),
+            },
+        },
+    },
+    "/search/suggest": {
+        "get": {
+            "operationId": "suggestSearch",
+            "tags": ["search"],
+            "summary": "Up to 8 completions of what is typed, from product and category names.",
+            "parameters": [
+                _query("q", "What is typed so far.", {"type": "string", "maxLength": 200}),
+                _query("limit", "At most this many.", _integer(1, 8)),
+            ],
+            "responses": {
+                "200": _json(_ref("SearchSuggestions"), "Completions, most common first."),
+                "400": _error("BadRequest"),
+            },
+        },
+    },
     "/products/{product_id}": {
         "parameters": [
             {"name": "product_id", "in": "path", "required": True,
@@ -435,7 +524,7 @@ SPEC: dict[str, Any] = {
         '{"error": {"code", "message", "field"}}.',
     },
     "servers": [{"url": "/api/v1"}],
-    "tags": [{"name": "auth"}, {"name": "kubes"}, {"name": "products"}, {"name": "meta"}],
+    "tags": [{"name": "auth"}, {"name": "kubes"}, {"name": "products"}, {"name": "search"}, {"name": "meta"}],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,

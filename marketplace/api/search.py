@@ -58,12 +58,11 @@ def search() -> Response:
     search_runtime = runtime()
     results = services.search(db_session(), search_runtime.backend, params, source="api",
                               on_broken=search_runtime.indexer.mark_broken)
-    db_session().commit()  # the search log
     facets = {name: {v.value: v.count for v in values} for name, values in results.facets.items()
               if name != "in_stock"}
     if "in_stock" in results.facets:
         facets["in_stock"] = {"1": results.facets["in_stock"][0].count}
-    return jsonify({
+    body = {
         "items": [_item(i) for i in results.items],
         "total": results.total,
         "page": results.page,
@@ -73,7 +72,9 @@ def search() -> Response:
         "suggestion": results.suggestion,
         "degraded": results.fallback,
         "price_ranges": [{"min": low, "max": high - 1 if high else None} for low, high in PRICE_BUCKETS],
-    })
+    }
+    db_session().commit()  # the search log, after reading the products (a commit expires them)
+    return jsonify(body)
 
 
 @bp.get("/search/suggest")

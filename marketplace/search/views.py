@@ -43,8 +43,12 @@ def search() -> str | Response | tuple[str, int]:
         db_session().rollback()
         return render_template("search/results.html", results=None, params=params, error=error_text(error),
                                sorts=SORTS), 400
-    db_session().commit()  # the search log
     if results.past_end:
+        db_session().commit()  # the search log
         return redirect(url_with(page=results.pages))
-    return render_template("search/results.html", results=results, params=results.params, error=None,
+    html = render_template("search/results.html", results=results, params=results.params, error=None,
                            sorts=SORTS)
+    # Commit (the search log) after rendering: a commit expires the loaded products, and touching them
+    # again afterwards would reload each one (a query per row).
+    db_session().commit()
+    return html
