@@ -30,6 +30,8 @@ db-upgrade: install
 
 demo: db-upgrade
 	$(BIN)/flask demo load --if-empty
+	# Builds the search index when there is none, else applies pending changes (the app keeps it in step).
+	$(BIN)/flask search drain
 
 run: demo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
@@ -38,7 +40,7 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check marketplace tests
+	$(BIN)/ruff check marketplace tests bench
 	$(BIN)/mypy
 
 e2e: install-dev

@@ -53,7 +53,8 @@ def _has_bad_text(value: object) -> bool:
 
 
 # The only query arguments that links to "this page, changed" carry over (never _external, _anchor...).
-LINK_ARGS = ("q", "category", "province", "kube", "kind", "min_price", "max_price", "in_stock", "sort", "status", "page")
+LINK_ARGS = ("q", "category", "province", "kube", "kind", "min_price", "max_price", "in_stock", "sort", "status",
+             "page")
 
 
 def url_with(**changes: object) -> str:

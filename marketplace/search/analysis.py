@@ -19,14 +19,19 @@ from functools import lru_cache
 
 # Function words only (SEARCH.md): product words such as "baru" or "besar" must stay searchable.
 STOPWORDS = frozenset(
-    "yang dan di ke dari untuk dengan pada ini itu atau juga akan adalah oleh sebagai karena agar bagi "
-    "serta para yaitu tersebut sudah telah".split()
+    [
+        "yang", "dan", "di", "ke", "dari", "untuk", "dengan", "pada", "ini", "itu", "atau", "juga", "akan",
+        "adalah", "oleh", "sebagai", "karena", "agar", "bagi", "serta", "para", "yaitu", "tersebut", "sudah",
+        "telah",
+    ]
 )
 
 # Words Sastrawi mangles that are names or product words, on top of the region names below.
 KEEP_AS_IS = frozenset(
-    "bali banggai luwuk toli kopra sabut batik tenun songket ulos jepara garut "
-    "toraja gayo kintamani flores sumba sasak".split()
+    [
+        "bali", "banggai", "luwuk", "toli", "kopra", "sabut", "batik", "tenun", "songket", "ulos", "jepara",
+        "garut", "toraja", "gayo", "kintamani", "flores", "sumba", "sasak",
+    ]
 )
 
 MAX_TOKENS = 12  # a query longer than this is cut: nobody types more words into a shop's search box

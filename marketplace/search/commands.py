@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import click
-
 from flask.cli import AppGroup
 
-from marketplace.extensions import db
 from marketplace.search import indexer
 from marketplace.search.runtime import runtime
+from marketplace.web import db_session
 
 search_cli = AppGroup("search", help="The product search index.")
 
@@ -21,8 +20,8 @@ def reindex() -> None:
     rt = runtime()
     started = time.perf_counter()
     with indexer.writer_lock(rt.indexer.lock_path, wait=True):
-        count = indexer.rebuild(db.session, rt.backend)
-        drained = indexer.drain(db.session, rt.backend)
+        count = indexer.rebuild(db_session(), rt.backend)
+        drained = indexer.drain(db_session(), rt.backend)
     elapsed = time.perf_counter() - started
     click.echo(f"Indexed {count} products in {elapsed:.1f} s ({rt.backend.name}); {drained} later changes applied.")
 
@@ -30,8 +29,9 @@ def reindex() -> None:
 @search_cli.command("drain")
 def drain() -> None:
     """Apply the pending changes once (rebuilding first when the index is missing or broken)."""
-    applied = runtime().indexer.run_once(wait=True)
-    click.echo(f"Applied {applied} changes.")
+    rt = runtime()
+    applied = rt.indexer.run_once(wait=True)
+    click.echo(f"Search index ready: {rt.backend.doc_count()} products; {applied} pending changes applied.")
 
 
 @search_cli.command("indexer")
@@ -53,9 +53,9 @@ def status() -> None:
     rt = runtime()
     try:
         count: int | str = rt.backend.doc_count()
-    except Exception as exc:  # noqa: BLE001 - status reports, it does not fail
+    except Exception as exc:
         count = f"unreadable ({exc})"
     click.echo(f"backend: {rt.backend.name}\nindexed products: {count}\n"
-               f"pending changes: {indexer.pending(db.session)}")
+               f"pending changes: {indexer.pending(db_session())}")
 
 

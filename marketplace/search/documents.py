@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from marketplace import regions
@@ -16,7 +16,7 @@ from marketplace.search.backend import SearchDoc
 _Parent = aliased(Category)
 
 
-def _stmt() -> Select[Any]:
+def _stmt() -> Any:  # a Select of many labelled columns
     return (
         select(
             Product.id, Product.name, Product.description, Product.price, Product.stock, Product.status,

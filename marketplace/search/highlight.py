@@ -57,4 +57,4 @@ def snippet(text: str, terms: Iterable[str], length: int = SNIPPET_CHARS) -> Mar
     piece = text[begin:end]
     prefix = "… " if begin > 0 else ""
     suffix = " …" if end < len(text) else ""
-    return Markup(escape(prefix)) + highlight(piece, terms) + Markup(escape(suffix))
+    return escape(prefix) + highlight(piece, terms) + escape(suffix)

@@ -125,7 +125,7 @@ class Indexer:
                 if not self._broken.is_set():
                     try:
                         self.backend.check()
-                    except Exception:  # noqa: BLE001 - missing or unreadable: rebuilt below
+                    except Exception:
                         self._broken.set()
                 if self._broken.is_set():
                     log.warning("search index missing or unreadable: rebuilding it from the database")
@@ -154,7 +154,7 @@ class Indexer:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - keep indexing after a database or disk hiccup
+            except Exception:
                 log.exception("search indexer round failed; retrying")
             self._wake.wait(self.interval)
             self._wake.clear()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
@@ -45,7 +46,7 @@ def init_app(app: Flask) -> None:
 
         with app.app_context():
             try:
-                yield db.session
+                yield cast(Session, db.session)
             finally:
                 db.session.remove()
 
@@ -58,4 +59,4 @@ def init_app(app: Flask) -> None:
 
 
 def runtime() -> SearchRuntime:
-    return current_app.extensions["search"]  # type: ignore[no-any-return]
+    return cast(SearchRuntime, current_app.extensions["search"])

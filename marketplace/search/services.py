@@ -161,7 +161,7 @@ def search(
         hits = backend.search(query)
         if params.q and hits.total < FEW_RESULTS:
             suggestion = _suggestion(backend, query, hits.total)
-    except Exception:  # noqa: BLE001 - a missing or broken index must not cost the buyer an answer
+    except Exception:
         log.exception("search index failed; answering from the database and asking for a rebuild")
         if on_broken is not None:
             on_broken()
@@ -266,6 +266,6 @@ def suggest(backend: SearchBackend, prefix: str, limit: int = 8) -> list[str]:
     """Completions as you type; an unreadable index gives none rather than an error."""
     try:
         return backend.suggest(prefix[:MAX_QUERY], limit)
-    except Exception:  # noqa: BLE001 - typing help is optional; search itself falls back to the database
+    except Exception:
         log.exception("search suggestions failed")
         return []

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import os
-from math import log
 import shutil
 import threading
 import time
@@ -23,17 +22,18 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import log
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import columns, fields, index, query
+from whoosh import columns, fields, index
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
-from whoosh.util.numeric import byte_to_length
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from marketplace.search.analysis import STOPWORDS, query_terms, stem, words
 from marketplace.search.backend import PRICE_BUCKETS, Facets, SearchDoc, SearchHits, SearchQuery
@@ -327,7 +327,7 @@ class WhooshBackend:
             try:
                 # Opening with our schema means the pickled one in the index is never relied on.
                 return index.open_dir(str(self.root / generation), indexname=INDEX_NAME, schema=SCHEMA)
-            except Exception as exc:  # noqa: BLE001 - whatever is broken on disk, the answer is a rebuild
+            except Exception as exc:
                 message = f"search index {generation} cannot be opened: {exc}"
             gc.collect()
         raise IndexUnavailable(message)
@@ -352,7 +352,7 @@ class WhooshBackend:
         except IndexUnavailable:
             local.searcher = None
             raise
-        except Exception as exc:  # noqa: BLE001 - a segment file gone or garbled
+        except Exception as exc:
             local.searcher = None
             message = f"search index cannot be read: {exc}"
         with warnings.catch_warnings():
@@ -461,10 +461,8 @@ class WhooshBackend:
                 fl = lengths[selected]
                 scores += boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))
         wanted = start + per_page
-        if wanted < selected.size:
-            top = np.argpartition(-scores, wanted - 1)[:wanted]
-        else:
-            top = np.arange(selected.size)
+        # Only the best `wanted` need sorting: a partial partition is linear in the number of matches.
+        top = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < selected.size else np.arange(selected.size)
         # Best score first; equal scores in a fixed order (product id) so pages never overlap.
         pids = cols.pid[selected[top]]
         order = np.lexsort((pids, -scores[top]))
@@ -557,7 +555,8 @@ class WhooshBackend:
 
     def ensure(self) -> bool:
         """Create an empty index when there is none; True when one was created."""
-        if self.current_generation() is not None and (self.root / self.current_generation()).is_dir():
+        generation = self.current_generation()
+        if generation is not None and (self.root / generation).is_dir():
             return False
         self.rebuild([])
         return True
