@@ -10,7 +10,8 @@ from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
-PUBLIC = ["/", "/products", "/products?q=kelapa", "/kube", "/auth/login", "/auth/register"]
+PUBLIC = ["/", "/products", "/products?q=kelapa", "/search?q=minyak+kelapa", "/search?q=kelpa", "/kube", "/auth/login",
+          "/auth/register"]
 SIGNED_IN = {
     "ketua@pasarkube.test": ["/my-kube/", "/auth/profile"],
     "pendamping@pasarkube.test": ["/facilitator/"],
