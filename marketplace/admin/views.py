@@ -17,6 +17,7 @@ from marketplace.catalog import services
 from marketplace.catalog.models import ProductStatus
 from marketplace.common import DomainError
 from marketplace.extensions import db
+from marketplace.search import services as search_services
 from marketplace.web import current_actor, db_session, flash_refusal, query_page, reject_form
 
 
@@ -47,7 +48,8 @@ def _set_roles(actor: User, form: RolesForm) -> User:
 @login_required
 def index() -> str:
     overview = services.operator_overview(db_session(), current_actor())
-    return render_template("admin/index.html", overview=overview, ProductStatus=ProductStatus)
+    demand = search_services.search_demand(db_session(), current_actor(), days=30)
+    return render_template("admin/index.html", overview=overview, ProductStatus=ProductStatus, demand=demand)
 
 
 @bp.route("/categories", methods=["GET", "POST"])

@@ -306,7 +306,9 @@ class Fts5Backend:
             matched = np.zeros(0, dtype=np.int64)  # only stopwords or symbols: nothing to look for
         elif terms:
             rowids = self._rowids(conn, _match(terms))
-            matched = np.searchsorted(cols.pid, rowids)  # positions in the column arrays
+            matched = np.searchsorted(cols.pid, rowids).clip(max=max(cols.pid.size - 1, 0))  # array positions
+            if matched.size and not np.array_equal(cols.pid[matched], rowids):
+                matched = matched[cols.pid[matched] == rowids]  # (never seen: content and docs change together)
         else:
             matched = cols.live
 
@@ -343,14 +345,14 @@ class Fts5Backend:
         if start < 0 or q.per_page <= 0 or start >= total:
             ids: list[int] = []
         elif q.sort == "relevance" and terms:
-            ids = self._ranked(conn, snap, terms, selected, start, q.per_page)
+            ids = self._ranked(conn, snap, terms, selected, int(matched.size), start, q.per_page)
         else:
             ids = _sorted_page(cols, selected, "newest" if q.sort == "relevance" else q.sort, start, q.per_page)
         return SearchHits(product_ids=ids, total=total, page=q.page, per_page=q.per_page, terms=terms,
                           facets=facets)
 
     def _ranked(self, conn: sqlite3.Connection, snap: _Snapshot, terms: Sequence[str], selected: np.ndarray,
-                start: int, per_page: int) -> list[int]:
+                matched: int, start: int, per_page: int) -> list[int]:
         """A page of `selected` by BM25F over the name (weighted NAME_BOOST) and text fields, as Whoosh
         scores `And([Or([Term("name", t, boost=NAME_BOOST), Term("text", t)]) ...])`, ties by product id."""
         cols = snap.cols
@@ -366,8 +368,9 @@ class Fts5Backend:
                 hit = np.searchsorted(in_name, pids).clip(max=in_name.size - 1)
                 tf_name = np.where(in_name[hit] == pids, weight, 0.0)
                 score += NAME_BOOST * _bm25(_idf(count, in_name.size), tf_name, name_len, snap.avg_name)
-            # Every selected document holds every term in its text.
-            text_docs = selected.size if len(terms) == 1 and selected.size == count else self._doc_freq(conn, term)
+            # Every selected document holds every term in its text; with one term, the matches are its
+            # document frequency.
+            text_docs = matched if len(terms) == 1 else self._doc_freq(conn, term)
             score += _bm25(_idf(count, text_docs), weight, text_len, snap.avg_text)
         # The best start + per_page, ties by product id: a partition finds the cut-off score, then only
         # the candidates at or above it are sorted.

@@ -269,3 +269,44 @@ def suggest(backend: SearchBackend, prefix: str, limit: int = 8) -> list[str]:
     except Exception:
         log.exception("search suggestions failed")
         return []
+
+
+@dataclass(frozen=True)
+class QueryCount:
+    query: str  # one way it was typed
+    searches: int
+    results: int  # the most results any of these searches had
+
+
+@dataclass(frozen=True)
+class SearchDemand:
+    days: int
+    searches: int
+    top: list[QueryCount]
+    unmet: list[QueryCount]  # searches that found nothing: products buyers want and nobody lists
+
+
+def search_demand(session: Session, actor: Any, *, days: int = 30, limit: int = 10) -> SearchDemand:
+    """What buyers searched for in the last `days`, grouped by analysed terms (operators only)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from marketplace.common import PermissionDenied, utcnow
+
+    if not getattr(actor, "is_operator", False):
+        raise PermissionDenied(N_("Only operators can do this."))
+    since = utcnow() - timedelta(days=days)
+    recent = (SearchLog.created_at >= since, SearchLog.terms != "", SearchLog.page == 1)
+    searches = func.count(SearchLog.id)
+    stmt = (
+        select(func.min(SearchLog.query), searches, func.max(SearchLog.result_count))
+        .where(*recent)
+        .group_by(SearchLog.terms)
+        .order_by(searches.desc(), func.min(SearchLog.query))
+        .limit(limit)
+    )
+    top = [QueryCount(q, n, r) for q, n, r in session.execute(stmt)]
+    unmet = [QueryCount(q, n, r) for q, n, r in session.execute(stmt.having(func.max(SearchLog.result_count) == 0))]
+    total = session.scalar(select(func.count(SearchLog.id)).where(SearchLog.created_at >= since)) or 0
+    return SearchDemand(days, total, top, unmet)

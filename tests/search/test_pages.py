@@ -171,3 +171,21 @@ def test_result_pages_run_a_constant_number_of_queries(client: FlaskClient, sess
 
 def test_only_public_products_are_found(client: FlaskClient, indexed: factories.World) -> None:
     assert client.get(f"{API}?q=draft").get_json()["total"] == 0
+
+
+def test_operators_see_what_buyers_search(session: Session, indexed: factories.World,
+                                          login_as: Callable[[str], FlaskClient], client: FlaskClient) -> None:
+    for q in ["kelapa", "Kelapa", "durian", "kelapa", "durian montong"]:
+        client.get("/search", query_string={"q": q})
+    from marketplace.search.services import search_demand
+
+    demand = search_demand(session, indexed.operator, days=30)
+    assert demand.searches == 5
+    assert [(r.query, r.searches) for r in demand.top][:1] == [("Kelapa", 3)]
+    assert {r.query for r in demand.unmet} == {"durian", "durian montong"}
+    html = login_as("operator").get("/admin/").get_data(as_text=True)
+    assert "durian montong" in html
+    from marketplace.common import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        search_demand(session, indexed.buyer)
