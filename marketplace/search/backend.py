@@ -7,6 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing or cannot be read; the caller falls back to the database and asks for a rebuild."""
+
+
 SORTS = ("relevance", "price_asc", "price_desc", "newest")
 
 # Price-range facet: upper bounds in whole Rupiah (the last bucket is open). KUBE goods are mostly cheap

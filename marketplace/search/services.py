@@ -18,7 +18,14 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Category, Kube, Product
 from marketplace.common import N_, ValidationError
 from marketplace.search.analysis import query_terms
-from marketplace.search.backend import PRICE_BUCKETS, SORTS, SearchBackend, SearchHits, SearchQuery
+from marketplace.search.backend import (
+    PRICE_BUCKETS,
+    SORTS,
+    IndexUnavailable,
+    SearchBackend,
+    SearchHits,
+    SearchQuery,
+)
 from marketplace.search.highlight import highlight, snippet
 from marketplace.search.models import SearchLog
 
@@ -161,8 +168,11 @@ def search(
         hits = backend.search(query)
         if params.q and hits.total < FEW_RESULTS:
             suggestion = _suggestion(backend, query, hits.total)
-    except Exception:
-        log.exception("search index failed; answering from the database and asking for a rebuild")
+    except Exception as exc:  # a missing or broken index must not cost the buyer an answer
+        if isinstance(exc, IndexUnavailable):  # expected until the first build, and after disk trouble
+            log.warning("%s; answering from the database and asking for a rebuild", exc)
+        else:
+            log.exception("search failed; answering from the database and asking for a rebuild")
         if on_broken is not None:
             on_broken()
         hits = _database_search(session, params, query)

@@ -36,17 +36,22 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from marketplace.search.analysis import STOPWORDS, query_terms, stem, words
-from marketplace.search.backend import PRICE_BUCKETS, Facets, SearchDoc, SearchHits, SearchQuery
+from marketplace.search.backend import (
+    PRICE_BUCKETS,
+    Facets,
+    IndexUnavailable,
+    SearchDoc,
+    SearchHits,
+    SearchQuery,
+)
+
+__all__ = ["IndexUnavailable", "WhooshBackend"]
 
 INDEX_NAME = "products"
 NAME_BOOST = 3.0  # a word in the product's name counts three times a word elsewhere
 SOLD_OUT_BOOST = 0.5  # a sold-out product ranks below an otherwise identical one in stock
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-
-
-class IndexUnavailable(RuntimeError):
-    """The index is missing or cannot be read; the caller falls back and asks for a rebuild."""
 
 
 def _schema() -> fields.Schema:
