@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from marketplace import regions
 from marketplace.demo.data import CATEGORIES
@@ -39,6 +39,7 @@ class Category:
     parent_id: int  # itself for a top-level category
     names: str  # the category's and its parent's names, in Indonesian and English
     children: tuple[int, ...]  # leaf ids below a top-level category (itself when it has none)
+    label: str = ""  # the Indonesian names only (words for corrections and completions)
 
 
 def categories() -> dict[str, Category]:
@@ -49,10 +50,12 @@ def categories() -> dict[str, Category]:
         top_id = next_id
         next_id += 1
         child_ids = tuple(range(next_id, next_id + len(top.children)))
-        out[top.slug] = Category(top_id, top.slug, top_id, f"{top.name_id} {top.name_en}", child_ids or (top_id,))
+        out[top.slug] = Category(top_id, top.slug, top_id, f"{top.name_id} {top.name_en}", child_ids or (top_id,),
+                                 top.name_id)
         for child, child_id in zip(top.children, child_ids, strict=True):
             names = f"{child.name_id} {child.name_en} {top.name_id} {top.name_en}"
-            out[child.slug] = Category(child_id, child.slug, top_id, names, (child_id,))
+            out[child.slug] = Category(child_id, child.slug, top_id, names, (child_id,),
+                                       f"{child.name_id} {top.name_id}")
         next_id += len(top.children)
     return out
 
@@ -117,7 +120,8 @@ TEMPLATES: tuple[_Template, ...] = (
     _Template("coconut", "charcoal-briquettes", "{a}", ("Arang Tempurung Kelapa", "Arang Batok Kelapa", "Arang Kayu"),
               sizes=_KG_BULK, price=(5_000, 12_000), noun="arang",
               notes=("Dibakar dalam drum tertutup, sedikit asap.",)),
-    _Template("coconut", "charcoal-briquettes", "Briket Arang Kelapa {a}", ("Kubus", "Hexagonal", "Shisha", "Bantal", "BBQ"),
+    _Template("coconut", "charcoal-briquettes", "Briket Arang Kelapa {a}",
+              ("Kubus", "Hexagonal", "Shisha", "Bantal", "BBQ"),
               sizes=_KG_BULK, price=(9_000, 18_000), noun="briket",
               notes=("Briket padat, abu sedikit, tahan lama menyala.", "Siap ekspor, kadar air rendah.")),
     _Template("coconut", "coir-fibre", "{a}", ("Sabut Kelapa Serat", "Cocopeat Sabut Kelapa", "Cocomesh Sabut Kelapa",
@@ -192,7 +196,8 @@ TEMPLATES: tuple[_Template, ...] = (
                                                                         "Baduy", "Kupang", "Alor", "Rote"),
               ("", "Pewarna Alam", "Motif Kuda"), (("150 x 60 cm", 1.0), ("200 x 100 cm", 1.8)), (150_000, 380_000),
               "tenun", ("Ditenun dengan alat tenun bukan mesin (ATBM) selama berminggu-minggu.",)),
-    _Template("textiles", "textiles-tailoring", "Songket {a}", ("Palembang", "Pandai Sikek", "Lombok", "Bali", "Silungkang"),
+    _Template("textiles", "textiles-tailoring", "Songket {a}",
+              ("Palembang", "Pandai Sikek", "Lombok", "Bali", "Silungkang"),
               sizes=(("Selendang", 1.0), ("Kain 2 m", 2.0)), price=(180_000, 350_000), noun="songket"),
     _Template("textiles", "textiles-tailoring", "Batik {a} Motif {b}", ("Tulis", "Cap", "Kombinasi"), _MOTIFS,
               (("Kain 2 m", 1.0), ("Kemeja M", 1.3), ("Kemeja L", 1.35), ("Kemeja XL", 1.4)), (75_000, 300_000),
@@ -334,6 +339,7 @@ def generate(products: int = 100_000, kubes: int = 2_000, seed: int = 2025) -> I
             category_id=category.id,
             category_parent_id=category.parent_id,
             category_names=category.names,
+            category_label=category.label,
             province_code=kube.province_code,
             region_names=kube.region_names,
             price=price,

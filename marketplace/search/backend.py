@@ -50,6 +50,7 @@ class SearchDoc:
     price: int
     in_stock: bool
     published_ts: int  # seconds since the epoch, for "newest"
+    category_label: str = ""  # Indonesian names of the category and its parent (corrections, completions)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ def _doc(row: Any) -> SearchDoc:
         price=int(row.price),
         in_stock=row.stock > 0,
         published_ts=int(published.timestamp()) if published else 0,
+        category_label=" ".join(n for n in (row.name_id, row.parent_name_id) if n),
     )
 
 

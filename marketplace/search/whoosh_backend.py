@@ -20,7 +20,9 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+import dataclasses
 from dataclasses import dataclass
 from math import log
 from pathlib import Path
@@ -80,10 +82,11 @@ _NP_TYPES = {"q": ">i8", "i": ">i4", "h": ">i2", "b": "i1", "B": "u1"}
 
 
 def spell_words(doc: SearchDoc) -> str:
-    """Words a correction or a completion may offer: from names and categories only (descriptions are
-    noisy, SEARCH.md)."""
+    """Words a correction or a completion may offer: from product names and the Indonesian category names
+    only (descriptions are noisy, SEARCH.md; English category words would crowd the completions)."""
     seen = dict.fromkeys(
-        w for w in words(f"{doc.name} {doc.category_names}") if len(w) >= 3 and w not in STOPWORDS and w.isalpha()
+        w for w in words(f"{doc.name} {doc.category_label or doc.category_names}")
+        if len(w) >= 3 and w not in STOPWORDS and w.isalpha()
     )
     return " ".join(seen)
 
@@ -132,6 +135,17 @@ class _Columns:
     live: np.ndarray  # global docnums of documents not deleted
     is_live: np.ndarray  # bool per global docnum
     segments: list[tuple[Any, int, _Segment]]  # (reader, offset, cached arrays and postings)
+    _avg: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def avg_length(self, searcher: Searcher, name: str) -> float:
+        """Average length of a text field over live documents: Whoosh's exact total minus the (byte-rounded)
+        lengths of deleted documents, which Whoosh still counts until a merge."""
+        if name not in self._avg:
+            lengths = self.name_len if name == "name" else self.text_len
+            deleted = float(lengths[~self.is_live].sum()) if self.live.size < self.is_live.size else 0.0
+            total = searcher.reader().field_length(name) - deleted
+            self._avg[name] = (total / self.live.size) if self.live.size and total > 0 else 1.0
+        return self._avg[name]
 
 
 def _column_array(colreader: Any, typecode: str, doccount: int) -> np.ndarray:
@@ -290,10 +304,13 @@ class _SegmentCache:
         )
 
 
-class _Local(threading.local):
-    searcher: Searcher | None = None
-    generation: str | None = None
-    columns: _Columns | None = None
+@dataclass
+class _Reader:
+    """An open searcher with the arrays of its segments; used by one thread at a time."""
+
+    searcher: Searcher
+    columns: _Columns
+    generation: str
 
 
 class WhooshBackend:
@@ -305,8 +322,11 @@ class WhooshBackend:
         self.root = Path(root)
         self.build_procs = build_procs
         self.build_limitmb = build_limitmb
-        self._local = _Local()
         self._segments = _SegmentCache()
+        # Idle searchers, reused by whichever thread searches next (Whoosh searchers share file handles, so
+        # one thread at a time each): works the same with one thread per worker or one per request.
+        self._idle: list[_Reader] = []
+        self._idle_lock = threading.Lock()
 
     # --- where the index lives -----------------------------------------------------------------------
 
@@ -337,28 +357,44 @@ class WhooshBackend:
             gc.collect()
         raise IndexUnavailable(message)
 
-    def _searcher(self) -> tuple[Searcher, _Columns]:
-        """This thread's searcher, reopened when the index changed (a cheap check when it did not).
+    POOL = 8  # idle searchers kept per process
 
-        Not `Searcher.refresh()`: it reuses segment readers whose deletions have since changed, so an
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Searcher, _Columns]]:
+        """A searcher of the current index, reopened when the index changed (a cheap check when not).
+
+        Never `Searcher.refresh()`: it reuses segment readers whose deletions have since changed, so an
         updated or removed product would still be found."""
-        local = self._local
         generation = self.current_generation()
+        reader: _Reader | None = None
+        with self._idle_lock:
+            while self._idle:
+                candidate = self._idle.pop()
+                if candidate.generation == generation and candidate.searcher.up_to_date():
+                    reader = candidate
+                    break
+                candidate.searcher.close()
+        if reader is None:
+            reader = self._new_reader(generation)
         try:
-            if local.searcher is not None and local.generation == generation and local.searcher.up_to_date():
-                return local.searcher, local.columns  # type: ignore[return-value]
-            if local.searcher is not None:
-                local.searcher.close()
-                local.searcher = None
-            searcher = self._open().searcher(weighting=BM25F())
-            local.columns = self._segments.columns(searcher)
-            local.searcher, local.generation = searcher, generation
-            return searcher, local.columns
-        except IndexUnavailable:
-            local.searcher = None
+            yield reader.searcher, reader.columns
+        except BaseException:
+            reader.searcher.close()
             raise
-        except Exception as exc:
-            local.searcher = None
+        with self._idle_lock:
+            if len(self._idle) < self.POOL:
+                self._idle.append(reader)
+                return
+        reader.searcher.close()
+
+    def _new_reader(self, generation: str | None) -> _Reader:
+        if generation is None:
+            raise IndexUnavailable("no search index yet")
+        ix = self._open()
+        try:
+            searcher = ix.searcher(weighting=BM25F())
+            return _Reader(searcher, self._segments.columns(searcher), generation)
+        except Exception as exc:  # a segment file gone or garbled
             message = f"search index cannot be read: {exc}"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
@@ -366,18 +402,21 @@ class WhooshBackend:
         raise IndexUnavailable(message)
 
     def close(self) -> None:
-        if self._local.searcher is not None:
-            self._local.searcher.close()
-            self._local.searcher = None
+        """Close the idle searchers (open ones close when their search ends)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for reader in idle:
+            reader.searcher.close()
 
     # --- reading ---------------------------------------------------------------------------------------
 
     def check(self) -> None:
-        self._searcher()
+        with self._reading():
+            pass
 
     def doc_count(self) -> int:
-        searcher, _ = self._searcher()
-        return int(searcher.doc_count())
+        with self._reading() as (searcher, _):
+            return int(searcher.doc_count())
 
     def _matching(self, searcher: Searcher, cols: _Columns, terms: Sequence[str]) -> tuple[np.ndarray, list[Any]]:
         """Global docnums containing every term (sorted), and each term's postings for scoring."""
@@ -395,7 +434,10 @@ class WhooshBackend:
         return (result if result is not None else cols.live), postings
 
     def search(self, q: SearchQuery) -> SearchHits:
-        searcher, cols = self._searcher()
+        with self._reading() as (searcher, cols):
+            return self._search(searcher, cols, q)
+
+    def _search(self, searcher: Searcher, cols: _Columns, q: SearchQuery) -> SearchHits:
         terms = query_terms(q.text)
         postings: list[Any] = []
         if q.text.strip() and not terms:
@@ -434,7 +476,7 @@ class WhooshBackend:
         selected = matched[others(None)]
         total = int(selected.size)
         start = (q.page - 1) * q.per_page
-        if start >= total:
+        if start >= total or q.page < 1 or q.per_page < 1:
             ids: list[int] = []
         elif q.sort == "relevance" and postings:
             ids = self._ranked(searcher, cols, postings, selected, start=start, per_page=q.per_page)
@@ -446,8 +488,11 @@ class WhooshBackend:
     def _ranked(self, searcher: Searcher, cols: _Columns, postings: list[Any], selected: np.ndarray, *,
                 start: int, per_page: int) -> list[int]:
         """BM25F as Whoosh computes it (B=0.75, K1=1.2, idf = log(N/(df+1)) + 1), summed over the terms,
-        with the name field counted NAME_BOOST times; computed on arrays for all selected documents."""
-        doccount = searcher.doc_count_all() or 1
+        with the name field counted NAME_BOOST times; computed on arrays for all selected documents.
+
+        Document counts and average lengths are those of live documents (Whoosh's own still count deleted
+        ones until a merge, so rankings would drift after updates)."""
+        doccount = max(1, int(cols.live.size))
         scores = np.zeros(selected.size, dtype=np.float64)
         for term, text_ids, text_weights in postings:
             for field, boost, lengths in (("text", 1.0, cols.text_len), ("name", NAME_BOOST, cols.name_len)):
@@ -461,64 +506,82 @@ class WhooshBackend:
                 pos[pos >= ids.size] = 0
                 hit = ids[pos] == selected
                 tf = np.where(hit, weights[pos], 0.0)
-                idf = log(doccount / (searcher.doc_frequency(field, term) + 1)) + 1
-                avgfl = (searcher.reader().field_length(field) / doccount) or 1.0
+                idf = log(doccount / (ids.size + 1)) + 1
+                avgfl = cols.avg_length(searcher, field)
                 fl = lengths[selected]
                 scores += boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))
         wanted = start + per_page
-        # Only the best `wanted` need sorting: a partial partition is linear in the number of matches.
-        top = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < selected.size else np.arange(selected.size)
-        # Best score first; equal scores in a fixed order (product id) so pages never overlap.
+        if wanted < selected.size:
+            # Only the best need sorting (a partition is linear), but every product scoring the same as the
+            # last one wanted stays in, so that the tie-break by product id decides, and pages never overlap.
+            cutoff = np.partition(-scores, wanted - 1)[wanted - 1]
+            top = np.flatnonzero(-scores <= cutoff)
+        else:
+            top = np.arange(selected.size)
         pids = cols.pid[selected[top]]
         order = np.lexsort((pids, -scores[top]))
         return [int(p) for p in pids[order][start:start + per_page]]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         typed = words(prefix[:200])
-        if not typed or len(typed[-1]) < 2:
+        if not typed or len(typed[-1]) < 2 or limit < 1:
             return []
         head, last = typed[:-1], typed[-1]
-        searcher, _ = self._searcher()
-        reader = searcher.reader()
-        candidates: list[tuple[int, str]] = []
-        for i, term in enumerate(reader.expand_prefix("spell", last)):
-            if i >= 2000:  # a one-letter prefix: the most frequent of the first 2,000 is plenty
-                break
-            word = term.decode() if isinstance(term, bytes) else term
-            candidates.append((reader.doc_frequency("spell", word), word))
+        with self._reading() as (searcher, _):
+            reader = searcher.reader()
+            candidates: list[tuple[int, str]] = []
+            for i, term in enumerate(reader.expand_prefix("spell", last)):
+                if i >= 2000:  # a two-letter prefix: the most frequent of the first 2,000 is plenty
+                    break
+                word = term.decode() if isinstance(term, bytes) else term
+                candidates.append((reader.doc_frequency("spell", word), word))
         candidates.sort(key=lambda c: (-c[0], c[1]))
         return [" ".join([*head, word]) for _, word in candidates[:limit]]
 
     def correct(self, text: str) -> str | None:
+        """Each word that finds nothing is replaced by the nearest name or category word: smallest edit
+        distance first (at most 1 for words of 4 letters or fewer, else 2), then the most frequent, sharing
+        the first letter. Whoosh's own corrector ranks by frequency alone ("sabutt" -> "sabun")."""
         typed = words(text[:200])[:12]
         if not typed:
             return None
-        searcher, _ = self._searcher()
-        corrector = searcher.corrector("spell")
-        changed = False
-        out: list[str] = []
-        for word in typed:
-            term = stem(word)
-            if not term or not word.isalpha() or searcher.doc_frequency("text", term) > 0:
-                out.append(word)
-                continue
-            found = corrector.suggest(word, limit=1, maxdist=2 if len(word) > 4 else 1, prefix=1)
-            if found and found[0] != word:
-                out.append(found[0])
-                changed = True
-            else:
-                out.append(word)
+        with self._reading() as (searcher, cols):
+            reader = searcher.reader()
+            changed = False
+            out: list[str] = []
+            for word in typed:
+                term = stem(word)
+                if not term or not word.isalpha() or _term_postings(searcher, cols, "text", term)[0].size:
+                    out.append(word)
+                    continue
+                maxdist = 2 if len(word) > 4 else 1
+                best: tuple[int, int, str] | None = None
+                for candidate in reader.terms_within("spell", word, maxdist, prefix=1):
+                    found = candidate.decode() if isinstance(candidate, bytes) else candidate
+                    distance = levenshtein(word, found)
+                    if found == word or distance > maxdist:
+                        continue
+                    key = (distance, -reader.doc_frequency("spell", found), found)
+                    if best is None or key < best:
+                        best = key
+                if best is not None:
+                    out.append(best[2])
+                    changed = True
+                else:
+                    out.append(word)
         return " ".join(out) if changed else None
 
     # --- writing (the indexer holds the indexer lock around these) ----------------------------------
 
     def apply(self, docs: Iterable[SearchDoc], removed: Iterable[int]) -> None:
+        latest = {doc.product_id: doc for doc in docs}  # a product listed twice: the last version wins
+        gone = set(removed) - set(latest)
         ix = self._open()
         writer = ix.writer(timeout=30.0, delay=0.05)
         try:
-            for product_id in removed:
+            for product_id in gone:
                 writer.delete_by_term("pid", str(product_id))
-            for doc in docs:
+            for doc in latest.values():
                 writer.update_document(**_fields(doc))
         except BaseException:
             writer.cancel()
@@ -536,8 +599,12 @@ class WhooshBackend:
             kwargs.update(procs=self.build_procs, multisegment=True)
         writer = ix.writer(**kwargs)
         count = 0
+        seen: set[int] = set()
         try:
             for doc in docs:
+                if doc.product_id in seen:  # the documents come in id order from the database; never twice
+                    continue
+                seen.add(doc.product_id)
                 writer.add_document(**_fields(doc))
                 count += 1
         except BaseException:
@@ -565,6 +632,17 @@ class WhooshBackend:
             return False
         self.rebuild([])
         return True
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute) from a to b."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def _facets(cols: _Columns, matched: np.ndarray, others: Any) -> Facets:

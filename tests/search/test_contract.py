@@ -145,6 +145,23 @@ def test_pages_never_repeat(backend: SearchBackend) -> None:
         assert len(seen) == len(set(seen)) == hits.total, sort
 
 
+def test_equal_scores_never_repeat_across_pages(backend: SearchBackend) -> None:
+    twins = [doc(200 + i, "Gula Aren Cetak", "Gula aren asli.", category=SNACKS) for i in range(25)]
+    backend.apply(twins, [])
+    seen: list[int] = []
+    for page in range(1, 6):
+        seen += backend.search(SearchQuery(text="aren", page=page, per_page=6)).product_ids
+    assert seen == sorted(seen) == list(range(200, 225))  # equal scores: by product id
+
+
+def test_a_product_sent_twice_is_indexed_once(backend: SearchBackend) -> None:
+    first = doc(300, "Kopi Robusta", category=SNACKS)
+    backend.apply([first, replace(first, name="Kopi Liberika")], [])
+    assert ids(backend, "kopi") == [300]
+    assert ids(backend, "robusta") == []
+    assert backend.rebuild([first, first]) == 1
+
+
 def test_a_page_past_the_end_is_empty(backend: SearchBackend) -> None:
     hits = backend.search(SearchQuery(text="kelapa", page=99, per_page=2))
     assert hits.product_ids == [] and hits.total > 0 and hits.page == 99
@@ -191,6 +208,10 @@ def test_correction_from_names_and_categories(backend: SearchBackend) -> None:
     assert backend.correct("kelpa") == "kelapa"
     assert backend.correct("minyak kelpa") == "minyak kelapa"
     assert backend.correct("keripik") is None  # found as typed
+    # The nearest word wins over a more frequent one further away ("sabun" is in more names than "sabut").
+    backend.apply([doc(400, "Sabut Kelapa Kering", category=CRAFTS)], [])
+    assert backend.correct("sabutt") == "sabut"
+    assert backend.correct("sabunn") == "sabun"
     assert backend.correct("zzzzzz") is None
 
 

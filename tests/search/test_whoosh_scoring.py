@@ -23,7 +23,8 @@ def test_ranking_equals_whoosh_bm25f(tmp_path: Path, text: str) -> None:
     backend = WhooshBackend(tmp_path)
     backend.rebuild(DOCS + EXTRA)
     ours = backend.search(SearchQuery(text=text, per_page=50)).product_ids
-    _, cols = backend._searcher()
+    with backend._reading() as (_, cols):
+        pass
     terms = query_terms(text)
     scored = query.And([
         query.Or([query.Term("name", t, boost=NAME_BOOST), query.Term("text", t)]) for t in terms
