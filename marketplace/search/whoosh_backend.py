@@ -13,6 +13,7 @@ generation and swaps the pointer, so searches keep answering from the old one me
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import shutil
@@ -22,7 +23,6 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-import dataclasses
 from dataclasses import dataclass
 from math import log
 from pathlib import Path
