@@ -350,7 +350,7 @@ def generate(products: int = 100_000, kubes: int = 2_000, seed: int = 2025) -> I
 
 # --- the query mix ----------------------------------------------------------------------------------------
 
-KINDS = ("plain", "two_words", "category_facet", "price_sort", "typo")
+KINDS = ("plain", "two_words", "category_facet", "price_sort", "typo", "broad")
 
 _PLAIN = ("kelapa", "keripik", "sabun", "kopi", "madu", "tenun", "batik", "arang", "briket", "minyak", "anyaman",
           "rotan", "pandan", "gula", "aren", "abon", "sambal", "rendang", "dodol", "beras", "telur", "ikan", "terasi",
@@ -403,7 +403,16 @@ def query_mix(seed: int = 7, per_kind: int = 40) -> list[tuple[str, SearchQuery]
                                               sort=rng.choice(("price_asc", "price_desc")))))
     for text in _pick(rng, _TYPOS, per_kind):
         out.append(("typo", SearchQuery(text=text)))
+    # The worst cases: the whole catalogue (no words, a browse with every facet) and the words found in a
+    # quarter to a half of it, by relevance and by price, with and without a filter.
+    for n in range(per_kind):
+        text = _BROAD[n % len(_BROAD)]
+        sort = ("relevance", "newest", "price_asc", "price_desc")[n // len(_BROAD) % 4]
+        out.append(("broad", SearchQuery(text=text, sort=sort, in_stock=n % 2 == 1)))
     return out
+
+
+_BROAD = ("", "olahan", "buatan", "kelapa", "kualitas")
 
 
 def _pick(rng: random.Random, items: tuple[T, ...], count: int) -> list[T]:

@@ -38,7 +38,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,9 @@ from typing import Any
 import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from marketplace.search import arrays
 from marketplace.search.analysis import analyse, query_terms, stem, words
-from marketplace.search.backend import PRICE_BUCKETS, Facets, IndexUnavailable, SearchDoc, SearchHits, SearchQuery
+from marketplace.search.backend import IndexUnavailable, SearchDoc, SearchHits, SearchQuery
 from marketplace.search.whoosh_backend import K1 as BM25_K1
 from marketplace.search.whoosh_backend import NAME_BOOST, SOLD_OUT_BOOST, spell_words
 from marketplace.search.whoosh_backend import B as BM25_B
@@ -132,26 +133,6 @@ def _match(terms: Sequence[str], column: str | None = None) -> str:
     plain token to FTS5, so AND, NOT, NEAR, `*`, `:` or `^` typed by a shopper stay words."""
     quoted = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
     return f"{column} : ({quoted})" if column else quoted
-
-
-def _clamp(value: int) -> int:
-    """A filter value numpy can compare (an absurd number from a URL must not raise OverflowError)."""
-    return min(max(value, _INT64_MIN), _INT64_MAX)
-
-
-def levenshtein(a: str, b: str, limit: int) -> int:
-    """The edit distance of `a` and `b`, or `limit + 1` as soon as it must exceed `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
 
 
 @dataclass(frozen=True)
@@ -239,43 +220,6 @@ def _patch(conn: sqlite3.Connection, base: _Columns, key: tuple[str, int]) -> _C
     with base.postings_lock:
         postings = OrderedDict((t, p) for t, p in base.postings.items() if t not in terms)
     return _columns(key, table[np.argsort(table[:, 0], kind="stable")], postings)
-
-
-def _facets(cols: _Columns, matched: np.ndarray, others: Callable[[str | None], np.ndarray]) -> Facets:
-    """Facet counts, each with every other filter applied: as whoosh_backend._facets."""
-    facets = Facets()
-    base = matched[others("category")]
-    if base.size:
-        values, counts = np.unique(cols.category[base], return_counts=True)
-        facets.category = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
-    base = matched[others("province")]
-    if base.size:
-        values, counts = np.unique(cols.province[base], return_counts=True)
-        facets.province = {f"{int(v):02d}": int(c) for v, c in zip(values, counts, strict=True)}
-    base = matched[others("kube")]
-    if base.size:
-        values, counts = np.unique(cols.kube[base], return_counts=True)
-        facets.kube = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
-    base = matched[others("price")]
-    if base.size:
-        bounds = np.array([low for low, _ in PRICE_BUCKETS[1:]], dtype=np.int64)
-        counts = np.bincount(np.searchsorted(bounds, cols.price[base], side="right"), minlength=len(PRICE_BUCKETS))
-        facets.price = {i: int(c) for i, c in enumerate(counts) if c}
-    base = matched[others("in_stock")]
-    facets.in_stock = int(np.count_nonzero(cols.stock[base] == 1))
-    return facets
-
-
-def _sorted_page(cols: _Columns, selected: np.ndarray, sort: str, start: int, per_page: int) -> list[int]:
-    """A page of `selected` sorted by price or date, ties by product id so pages never overlap."""
-    pids = cols.pid[selected]
-    if sort == "price_asc":
-        order = np.lexsort((pids, cols.price[selected]))
-    elif sort == "price_desc":
-        order = np.lexsort((-pids, -cols.price[selected]))
-    else:  # newest
-        order = np.lexsort((-pids, -cols.published[selected]))
-    return [int(p) for p in pids[order[start:start + per_page]]]
 
 
 class _Local(threading.local):
@@ -424,44 +368,11 @@ class Fts5Backend:
         else:
             matched = np.arange(cols.pid.size)
 
-        # One mask per filter over the matched documents (as WhooshBackend.search).
-        masks: dict[str, np.ndarray] = {}
-        if q.category_ids:
-            masks["category"] = np.isin(cols.category[matched], np.array([_clamp(i) for i in q.category_ids]))
-        if q.province:
-            masks["province"] = cols.province[matched] == (_clamp(int(q.province)) if q.province.isdigit() else -1)
-        if q.kube_id is not None:
-            masks["kube"] = cols.kube[matched] == _clamp(q.kube_id)
-        if q.min_price is not None or q.max_price is not None:
-            prices = cols.price[matched]
-            mask = np.ones(matched.size, dtype=bool)
-            if q.min_price is not None:
-                mask &= prices >= _clamp(q.min_price)
-            if q.max_price is not None:
-                mask &= prices <= _clamp(q.max_price)
-            masks["price"] = mask
-        if q.in_stock:
-            masks["in_stock"] = cols.stock[matched] == 1
 
-        def others(skip: str | None) -> np.ndarray:
-            mask = np.ones(matched.size, dtype=bool)
-            for key, value in masks.items():
-                if key != skip:
-                    mask &= value
-            return mask
+        def ranker(selected: np.ndarray, start: int, per_page: int) -> list[int]:
+            return self._ranked(conn, cols, terms, selected, start, per_page)
 
-        facets = _facets(cols, matched, others)
-        selected = matched[others(None)]
-        total = int(selected.size)
-        start = (q.page - 1) * q.per_page
-        if start < 0 or q.per_page <= 0 or start >= total:
-            ids: list[int] = []
-        elif q.sort == "relevance" and terms:
-            ids = self._ranked(conn, cols, terms, selected, start, q.per_page)
-        else:
-            ids = _sorted_page(cols, selected, "newest" if q.sort == "relevance" else q.sort, start, q.per_page)
-        return SearchHits(product_ids=ids, total=total, page=q.page, per_page=q.per_page, terms=terms,
-                          facets=facets)
+        return arrays.page(cols, matched, q, terms, ranker)
 
     def _matching(self, conn: sqlite3.Connection, cols: _Columns, terms: Sequence[str], *, ranked: bool
                   ) -> np.ndarray:
@@ -502,16 +413,7 @@ class Fts5Backend:
                 idf = math.log(count / (ids.size + 1)) + 1
                 score += boost * idf * (tf * (BM25_K1 + 1)) / (
                     tf + BM25_K1 * ((1 - BM25_B) + BM25_B * lengths[selected] / (avg or 1.0)))
-        # Only the best start + per_page need sorting: a partition finds the cut-off score, and every
-        # document scoring at least that much (ties included, so pages never overlap) is sorted.
-        wanted = start + per_page
-        if wanted < score.size:
-            cutoff = np.partition(score, score.size - wanted)[score.size - wanted]
-            keep = np.flatnonzero(score >= cutoff)
-        else:
-            keep = np.arange(score.size)
-        order = keep[np.lexsort((pids[keep], -score[keep]))]
-        return [int(p) for p in pids[order[start:wanted]]]
+        return arrays.top_page(score, pids, start, per_page)
 
     @staticmethod
     def _postings(conn: sqlite3.Connection, cols: _Columns, term: str) -> _TermPostings:
@@ -580,7 +482,7 @@ class Fts5Backend:
         )
         best: tuple[int, int, str] | None = None
         for candidate, docs in rows:
-            distance = levenshtein(word, candidate, maxdist)
+            distance = arrays.levenshtein(word, candidate, maxdist)
             if distance <= maxdist and (best is None or (distance, -docs, candidate) < best):
                 best = (distance, -docs, candidate)
         return best[2] if best else None

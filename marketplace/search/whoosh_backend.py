@@ -37,10 +37,9 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from marketplace.search import arrays
 from marketplace.search.analysis import STOPWORDS, query_terms, stem, words
 from marketplace.search.backend import (
-    PRICE_BUCKETS,
-    Facets,
     IndexUnavailable,
     SearchDoc,
     SearchHits,
@@ -445,45 +444,11 @@ class WhooshBackend:
         else:
             matched, postings = self._matching(searcher, cols, terms)
 
-        # One mask per filter over the matched documents.
-        masks: dict[str, np.ndarray] = {}
-        if q.category_ids:
-            wanted = np.array(q.category_ids, dtype=np.int64)
-            masks["category"] = np.isin(cols.category[matched], wanted)
-        if q.province:
-            masks["province"] = cols.province[matched] == (int(q.province) if q.province.isdigit() else -1)
-        if q.kube_id is not None:
-            masks["kube"] = cols.kube[matched] == q.kube_id
-        if q.min_price is not None or q.max_price is not None:
-            prices = cols.price[matched]
-            mask = np.ones(matched.size, dtype=bool)
-            if q.min_price is not None:
-                mask &= prices >= q.min_price
-            if q.max_price is not None:
-                mask &= prices <= q.max_price
-            masks["price"] = mask
-        if q.in_stock:
-            masks["in_stock"] = cols.stock[matched] == 1
-
-        def others(skip: str | None) -> np.ndarray:
-            mask = np.ones(matched.size, dtype=bool)
-            for key, value in masks.items():
-                if key != skip:
-                    mask &= value
-            return mask
-
-        facets = _facets(cols, matched, others)
-        selected = matched[others(None)]
-        total = int(selected.size)
-        start = (q.page - 1) * q.per_page
-        if start >= total or q.page < 1 or q.per_page < 1:
-            ids: list[int] = []
-        elif q.sort == "relevance" and postings:
-            ids = self._ranked(searcher, cols, postings, selected, start=start, per_page=q.per_page)
-        else:
-            ids = _sorted_page(cols, selected, "newest" if q.sort == "relevance" else q.sort, start, q.per_page)
-        return SearchHits(product_ids=ids, total=total, page=q.page, per_page=q.per_page, terms=terms,
-                          facets=facets)
+        ranker = None
+        if postings:
+            def ranker(selected: np.ndarray, start: int, per_page: int) -> list[int]:
+                return self._ranked(searcher, cols, postings, selected, start=start, per_page=per_page)
+        return arrays.page(cols, matched, q, terms, ranker)
 
     def _ranked(self, searcher: Searcher, cols: _Columns, postings: list[Any], selected: np.ndarray, *,
                 start: int, per_page: int) -> list[int]:
@@ -510,17 +475,7 @@ class WhooshBackend:
                 avgfl = cols.avg_length(searcher, field)
                 fl = lengths[selected]
                 scores += boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl))
-        wanted = start + per_page
-        if wanted < selected.size:
-            # Only the best need sorting (a partition is linear), but every product scoring the same as the
-            # last one wanted stays in, so that the tie-break by product id decides, and pages never overlap.
-            cutoff = np.partition(-scores, wanted - 1)[wanted - 1]
-            top = np.flatnonzero(-scores <= cutoff)
-        else:
-            top = np.arange(selected.size)
-        pids = cols.pid[selected[top]]
-        order = np.lexsort((pids, -scores[top]))
-        return [int(p) for p in pids[order][start:start + per_page]]
+        return arrays.top_page(scores, cols.pid[selected], start, per_page)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         typed = words(prefix[:200])
@@ -558,7 +513,7 @@ class WhooshBackend:
                 best: tuple[int, int, str] | None = None
                 for candidate in reader.terms_within("spell", word, maxdist, prefix=1):
                     found = candidate.decode() if isinstance(candidate, bytes) else candidate
-                    distance = levenshtein(word, found)
+                    distance = arrays.levenshtein(word, found, maxdist)
                     if found == word or distance > maxdist:
                         continue
                     key = (distance, -reader.doc_frequency("spell", found), found)
@@ -632,51 +587,3 @@ class WhooshBackend:
             return False
         self.rebuild([])
         return True
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edits (insert, delete, substitute) from a to b."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def _facets(cols: _Columns, matched: np.ndarray, others: Any) -> Facets:
-    facets = Facets()
-    base = matched[others("category")]
-    if base.size:
-        values, counts = np.unique(cols.category[base], return_counts=True)
-        facets.category = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
-    base = matched[others("province")]
-    if base.size:
-        values, counts = np.unique(cols.province[base], return_counts=True)
-        facets.province = {f"{int(v):02d}": int(c) for v, c in zip(values, counts, strict=True)}
-    base = matched[others("kube")]
-    if base.size:
-        values, counts = np.unique(cols.kube[base], return_counts=True)
-        facets.kube = {int(v): int(c) for v, c in zip(values, counts, strict=True)}
-    base = matched[others("price")]
-    if base.size:
-        bounds = np.array([low for low, _ in PRICE_BUCKETS[1:]], dtype=np.int64)
-        buckets = np.searchsorted(bounds, cols.price[base], side="right")
-        counts = np.bincount(buckets, minlength=len(PRICE_BUCKETS))
-        facets.price = {i: int(c) for i, c in enumerate(counts) if c}
-    base = matched[others("in_stock")]
-    facets.in_stock = int(np.count_nonzero(cols.stock[base] == 1)) if base.size else 0
-    return facets
-
-
-def _sorted_page(cols: _Columns, selected: np.ndarray, sort: str, start: int, per_page: int) -> list[int]:
-    """A page of `selected` sorted by price or date, ties broken by product id so pages never overlap."""
-    pids = cols.pid[selected]
-    if sort == "price_asc":
-        order = np.lexsort((pids, cols.price[selected]))
-    elif sort == "price_desc":
-        order = np.lexsort((-pids, -cols.price[selected]))
-    else:  # newest
-        order = np.lexsort((-pids, -cols.published[selected]))
-    return [int(p) for p in pids[order[start:start + per_page]]]
