@@ -3,8 +3,11 @@ each backend to it, so another one (PostgreSQL full-text for several app hosts) 
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 
@@ -87,6 +90,33 @@ class SearchHits:
     per_page: int
     terms: list[str]  # the analysed query terms, for highlighting
     facets: Facets
+
+
+class Generations:
+    """An index kept in `root` as generations: `<root>/CURRENT` names the live one. A rebuild writes a new
+    generation beside it and swaps the pointer atomically, so searches keep answering meanwhile."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current(self) -> str | None:
+        try:
+            name = self.pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def swap(self, generation: str) -> str | None:
+        """Make `generation` the live one; returns the one it replaced (still readable by other processes)."""
+        previous = self.current()
+        tmp = self.root / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, self.pointer)
+        return previous
 
 
 class SearchBackend(Protocol):

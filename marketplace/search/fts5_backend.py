@@ -48,7 +48,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from marketplace.search import arrays
 from marketplace.search.analysis import analyse, query_terms, stem, words
-from marketplace.search.backend import IndexUnavailable, SearchDoc, SearchHits, SearchQuery
+from marketplace.search.backend import Generations, IndexUnavailable, SearchDoc, SearchHits, SearchQuery
 from marketplace.search.whoosh_backend import K1 as BM25_K1
 from marketplace.search.whoosh_backend import NAME_BOOST, SOLD_OUT_BOOST, spell_words
 from marketplace.search.whoosh_backend import B as BM25_B
@@ -245,14 +245,10 @@ class Fts5Backend:
 
     @property
     def _pointer(self) -> Path:
-        return self.root / "CURRENT"
+        return Generations(self.root).pointer
 
     def current_generation(self) -> str | None:
-        try:
-            name = self._pointer.read_text().strip()
-        except FileNotFoundError:
-            return None
-        return name or None
+        return Generations(self.root).current()
 
     def _open(self, generation: str) -> sqlite3.Connection:
         path = (self.root / generation).resolve()
@@ -553,10 +549,7 @@ class Fts5Backend:
         return count
 
     def _swap(self, generation: str) -> None:
-        previous = self.current_generation()
-        tmp = self.root / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(generation)
-        os.replace(tmp, self._pointer)
+        previous = Generations(self.root).swap(generation)
         # Keep the previous file (another process may still be reading it); drop older ones.
         keep = {generation, previous}
         for child in self.root.glob("fts-*.sqlite3"):

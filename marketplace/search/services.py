@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from marketplace import regions
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Category, Kube, Product
-from marketplace.common import N_, ValidationError
+from marketplace.common import N_, Page, ValidationError
 from marketplace.search.analysis import query_terms
 from marketplace.search.backend import (
     PRICE_BUCKETS,
@@ -77,29 +77,15 @@ class ResultItem:
     snippet_html: Markup
 
 
-@dataclass
-class SearchResults:
-    params: SearchParams
-    items: list[ResultItem]
-    total: int
-    page: int
-    per_page: int
+@dataclass(frozen=True)
+class SearchResults(Page[ResultItem]):
+    """One page of results (items, total, page, per_page and the page links of Page), and the rest."""
+
+    params: SearchParams = field(default_factory=SearchParams)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
     fallback: bool = False  # the index could not answer; a plain database search did
     terms: list[str] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
 
     @property
     def past_end(self) -> bool:

@@ -40,6 +40,7 @@ from whoosh.util.numeric import byte_to_length
 from marketplace.search import arrays
 from marketplace.search.analysis import STOPWORDS, query_terms, stem, words
 from marketplace.search.backend import (
+    Generations,
     IndexUnavailable,
     SearchDoc,
     SearchHits,
@@ -331,14 +332,10 @@ class WhooshBackend:
 
     @property
     def _pointer(self) -> Path:
-        return self.root / "CURRENT"
+        return Generations(self.root).pointer
 
     def current_generation(self) -> str | None:
-        try:
-            name = self._pointer.read_text().strip()
-        except FileNotFoundError:
-            return None
-        return name or None
+        return Generations(self.root).current()
 
     def _open(self) -> index.Index:
         generation = self.current_generation()
@@ -571,10 +568,7 @@ class WhooshBackend:
         return count
 
     def _swap(self, generation: str) -> None:
-        previous = self.current_generation()
-        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
-        tmp.write_text(generation)
-        os.replace(tmp, self._pointer)
+        previous = Generations(self.root).swap(generation)
         # Keep the previous generation (another process may still be reading it); drop older ones.
         for child in self.root.iterdir():
             if child.is_dir() and child.name.startswith("gen-") and child.name not in {generation, previous}:
