@@ -90,7 +90,8 @@ def category_by_slug(session: Session, slug: str) -> Category | None:
     return session.scalar(select(Category).where(Category.slug == slug))
 
 
-def _category_ids(session: Session, category: Category) -> list[int]:
+def category_ids(session: Session, category: Category) -> list[int]:
+    """The category and its sub-categories."""
     ids = [category.id]
     ids += list(session.scalars(select(Category.id).where(Category.parent_id == category.id)))
     return ids
@@ -792,7 +793,7 @@ def public_products(
         category = category_by_slug(session, filters.category)
         if category is None:
             return Page([], 0, page, per_page)
-        stmt = stmt.where(Product.category_id.in_(_category_ids(session, category)))
+        stmt = stmt.where(Product.category_id.in_(category_ids(session, category)))
     if filters.province:
         stmt = stmt.where(Kube.province_code == filters.province)
     if filters.min_price is not None:

@@ -38,7 +38,7 @@ MAX_TOKENS = 12  # a query longer than this is cut: nobody types more words into
 MAX_WORD = 40  # longer "words" are noise (URLs, hashes) and are dropped
 
 WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_REDUP_DIGIT = re.compile(r"^([^\W\d_]{2,})2$")  # "oleh2" is how people type "oleh-oleh"
+_REDUP_DIGIT = re.compile(r"^([^\W\d_]{3,})2$")  # "oleh2" is how people type "oleh-oleh" (not "ps2")
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +74,9 @@ def stem(word: str) -> str:
     """The search term for one lowercase word (cached: Sastrawi is slow uncached)."""
     if word in STOPWORDS:
         return ""
+    base, dash, rest = word.partition("-")
+    if dash and base == rest:  # full reduplication: "kue-kue" is kue, but "oleh-oleh" is a word of its own
+        return word if base in STOPWORDS else stem(base)
     if not word.isalpha() or word in _proper_nouns() or len(word) <= 3:
         return word  # numbers and sizes ("500ml"), names, short words
     return _stemmer().stem(word) or word
@@ -83,7 +86,12 @@ def words(text: str) -> list[str]:
     """The lowercase words of a text as a shopper reads them (no stemming, no stopwords removed)."""
     out: list[str] = []
     for match in WORD.finditer(fold(text)):
-        out.extend(_split(match.group()))
+        for word in _split(match.group()):
+            # "oleh oleh" typed with a space is the reduplicated word too ("oleh" alone is a stopword).
+            if out and word == out[-1] and word.isalpha():
+                out[-1] = f"{word}-{word}"
+            else:
+                out.append(word)
     return out
 
 

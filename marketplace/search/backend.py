@@ -86,7 +86,7 @@ class Facets:
 class SearchHits:
     product_ids: list[int]  # this page, in order
     total: int
-    page: int  # the page actually shown (never past the last one)
+    page: int  # as asked; a page past the last one has no product ids (never a repeat of the last page)
     per_page: int
     terms: list[str]  # the analysed query terms, for highlighting
     facets: Facets

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from marketplace.search import indexer
-from marketplace.search.runtime import runtime
+from marketplace.search import indexer, services
+from marketplace.search.runtime import index_root, make_backend, runtime
 from marketplace.web import db_session
 
 search_cli = AppGroup("search", help="The product search index.")
@@ -18,9 +20,14 @@ search_cli = AppGroup("search", help="The product search index.")
 def reindex() -> None:
     """Rebuild the index from the database into a fresh directory and swap it in."""
     rt = runtime()
+    # A full build may use several processes (MARKETPLACE_SEARCH_BUILD_PROCS); the app's own indexer thread
+    # rebuilds in one, since forking a serving process with threads is asking for trouble.
+    config = current_app.config
+    builder = make_backend(config["SEARCH_BACKEND"], index_root(config), config["SEARCH_BUILD_PROCS"])
     started = time.perf_counter()
     with indexer.writer_lock(rt.indexer.lock_path, wait=True):
-        count = indexer.rebuild(db_session(), rt.backend)
+        count = indexer.rebuild(db_session(), builder)
+        rt.indexer.marker.unlink(missing_ok=True)
         drained = indexer.drain(db_session(), rt.backend)
     elapsed = time.perf_counter() - started
     click.echo(f"Indexed {count} products in {elapsed:.1f} s ({rt.backend.name}); {drained} later changes applied.")
@@ -39,12 +46,8 @@ def run_indexer() -> None:
     """Keep the index in step until stopped (for set-ups with MARKETPLACE_SEARCH_INDEXER=off)."""
     rt = runtime()
     click.echo(f"Search indexer running every {rt.indexer.interval} s; Ctrl+C stops it.")
-    try:
-        while True:
-            rt.indexer.run_once()
-            time.sleep(rt.indexer.interval)
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        rt.indexer.run_forever()
 
 
 @search_cli.command("status")
@@ -59,3 +62,12 @@ def status() -> None:
                f"pending changes: {indexer.pending(db_session())}")
 
 
+
+
+@search_cli.command("purge-log")
+@click.option("--days", type=click.IntRange(1, 100_000), default=services.LOG_DAYS, show_default=True)
+def purge_log(days: int) -> None:
+    """Delete search log rows older than DAYS (run daily from cron)."""
+    deleted = services.purge_log(db_session(), days)
+    db_session().commit()
+    click.echo(f"Deleted {deleted} search log rows older than {days} days.")

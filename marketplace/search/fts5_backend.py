@@ -56,7 +56,6 @@ from marketplace.search.whoosh_backend import B as BM25_B
 FORMAT = "1"  # bump when the tables change: an index in another format is rebuilt, not misread
 SUGGEST_SCAN = 2_000  # as Whoosh: completions are ranked among the first 2,000 words of the prefix
 POSTINGS_CACHE = 2_048  # terms whose postings stay in memory (per index version), as Whoosh per segment
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _MAX_CHAR = "\U0010ffff"  # `word < prefix || _MAX_CHAR` bounds a prefix range on an index
 _SELECT_DOCS = ("SELECT product_id, category_id, parent_id, province, kube_id, price, in_stock, published, name_len, "
                 "text_len FROM docs")
@@ -128,11 +127,11 @@ def _row(doc: SearchDoc) -> _Row:
     )
 
 
-def _match(terms: Sequence[str], column: str | None = None) -> str:
+def _match(terms: Sequence[str]) -> str:
     """An FTS5 query for documents holding every term. Each term is quoted: a quoted string is always a
     plain token to FTS5, so AND, NOT, NEAR, `*`, `:` or `^` typed by a shopper stay words."""
     quoted = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    return f"{column} : ({quoted})" if column else quoted
+    return quoted
 
 
 @dataclass(frozen=True)
@@ -242,10 +241,6 @@ class Fts5Backend:
         self._snapshots: OrderedDict[tuple[str, int], _Columns] = OrderedDict()
 
     # --- where the index lives -----------------------------------------------------------------------
-
-    @property
-    def _pointer(self) -> Path:
-        return Generations(self.root).pointer
 
     def current_generation(self) -> str | None:
         return Generations(self.root).current()
@@ -556,15 +551,6 @@ class Fts5Backend:
             if child.name not in keep:
                 for leftover in _files(child):
                     leftover.unlink(missing_ok=True)
-
-    def ensure(self) -> bool:
-        """Create an empty index when there is none; True when one was created."""
-        generation = self.current_generation()
-        if generation is not None and (self.root / generation).is_file():
-            return False
-        self.rebuild([])
-        return True
-
 
 def _build(path: Path, docs: Iterable[SearchDoc]) -> int:
     """Write a complete index file at `path`; returns the number of documents."""

@@ -15,13 +15,18 @@ SNIPPET_CHARS = 160
 def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
     """(start, end) of the words of `text` whose term is one of `terms`."""
     spans: list[tuple[int, int]] = []
-    plain = fold(text)
-    if len(plain) != len(text):  # folding changed the length (rare ligatures): match on the text itself
-        plain = text.lower()
-    for match in WORD.finditer(plain):
-        token = match.group()
-        if any(stem(w) in terms for w in words(token)):
-            spans.append(match.span())
+    # Fold character by character, remembering where each folded character came from: folding drops
+    # combining accents and expands ligatures, so positions in the folded text are not those of the text.
+    folded: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        piece = fold(char)
+        folded.append(piece)
+        origin.extend([i] * len(piece))
+    for match in WORD.finditer("".join(folded)):
+        if any(stem(w) in terms for w in words(match.group())):
+            start, end = match.span()
+            spans.append((origin[start], origin[end - 1] + 1))
     return spans
 
 

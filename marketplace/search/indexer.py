@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.search import documents
-from marketplace.search.backend import SearchBackend
+from marketplace.search.backend import IndexUnavailable, SearchBackend
 from marketplace.search.models import SearchOutbox
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,14 @@ def drain(session: Session, backend: SearchBackend, batch: int = BATCH) -> int:
 
 def rebuild(session: Session, backend: SearchBackend) -> int:
     """Rebuild the index from the database into a fresh directory and swap it in."""
-    # Changes recorded before we start reading are in the rebuilt index; later ones are drained after.
-    high = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    # The outbox rows visible now are reflected in what we are about to read; only those are deleted after.
+    # (Not "every id up to the highest": on PostgreSQL a transaction still open may hold a lower id, and its
+    # change, committed after we read its product, must still be drained.)
+    seen = list(session.scalars(select(SearchOutbox.id)))
     session.commit()
     count = backend.rebuild(documents.all_docs(session))
-    session.execute(delete(SearchOutbox).where(SearchOutbox.id <= high))
+    for start in range(0, len(seen), 1000):
+        session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(seen[start:start + 1000])))
     session.commit()
     return count
 
@@ -97,24 +101,46 @@ SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
 class Indexer:
-    """Keeps one process's view of the index in step; at most one process writes at a time."""
+    """Keeps the index in step; at most one process writes at a time (the holder of the lock).
+
+    A failed search anywhere asks for a rebuild by leaving a marker file next to the lock, so the process
+    that holds the lock (maybe a separate `flask search indexer`) sees it. Rebuilds asked for by searches
+    are at most one per REBUILD_PAUSE seconds, so a bug that is not the index cannot keep it rebuilding."""
+
+    REBUILD_PAUSE = 60.0
 
     def __init__(self, backend: SearchBackend, session_scope: SessionScope, lock_path: Path,
                  interval: float = 0.5) -> None:
         self.backend = backend
         self.session_scope = session_scope
         self.lock_path = lock_path
+        self.marker = lock_path.with_name("REBUILD")
         self.interval = interval
-        self._broken = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
+        self._last_rebuild = -self.REBUILD_PAUSE
 
     def mark_broken(self) -> None:
-        """A search failed on the index: rebuild it on the next round (and wake the thread)."""
-        self._broken.set()
+        """The index failed a search: rebuild it on the next round of whichever process writes."""
+        try:
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            self.marker.touch()
+        except OSError:
+            log.exception("cannot ask for a search index rebuild")
         self._wake.set()
+
+    def _needs_rebuild(self) -> bool:
+        if self.marker.exists() and time.monotonic() - self._last_rebuild >= self.REBUILD_PAUSE:
+            self._last_rebuild = time.monotonic()  # the pause counts from rebuilds that searches asked for
+            return True
+        try:
+            self.backend.check()
+        except IndexUnavailable:
+            return True
+        return False
 
     def run_once(self, *, wait: bool = False) -> int:
         """Rebuild if needed, then drain the outbox; 0 when another process holds the lock."""
@@ -122,35 +148,20 @@ class Indexer:
             if not mine:
                 return 0
             with self.session_scope() as session:
-                if not self._broken.is_set():
-                    try:
-                        self.backend.check()
-                    except Exception:
-                        self._broken.set()
-                if self._broken.is_set():
+                if self._needs_rebuild():
                     log.warning("search index missing or unreadable: rebuilding it from the database")
+                    self.marker.unlink(missing_ok=True)
                     count = rebuild(session, self.backend)
-                    self._broken.clear()
                     log.warning("search index rebuilt with %d products", count)
-                return drain(session, self.backend)
+                try:
+                    return drain(session, self.backend)
+                except IndexUnavailable:
+                    session.rollback()
+                    self.mark_broken()  # the index cannot take changes: rebuild it next round
+                    raise
 
-    def start(self) -> None:
-        """Start the background thread in this process (again after a fork)."""
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        self._pid = os.getpid()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="search-indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._thread = None
-
-    def _loop(self) -> None:
+    def run_forever(self) -> None:
+        """Rounds every `interval` seconds until stop(); errors are logged and the next round tries again."""
         while not self._stop.is_set():
             try:
                 self.run_once()
@@ -158,3 +169,20 @@ class Indexer:
                 log.exception("search indexer round failed; retrying")
             self._wake.wait(self.interval)
             self._wake.clear()
+
+    def start(self) -> None:
+        """Start the background thread in this process (again after a fork)."""
+        with self._start_lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self.run_forever, name="search-indexer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None

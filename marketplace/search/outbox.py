@@ -2,7 +2,8 @@
 
 Every ORM flush that adds, changes or deletes a product, or changes what a KUBE or category contributes to
 its products' documents (name, region, status), adds outbox rows through the same connection. Code that
-changes products with bulk SQL (e.g. reserving stock with a conditional UPDATE) calls `enqueue` itself.
+changes products with bulk SQL the ORM does not see (such as a stock reservation done with a conditional
+UPDATE) must call `enqueue` itself.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
@@ -35,10 +35,14 @@ def make_backend(name: str, root: str | Path, build_procs: int = 1) -> SearchBac
     raise ValueError(f"MARKETPLACE_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
 
 
+def index_root(config: Mapping[str, Any]) -> Path:
+    """Where the configured backend keeps its index: a folder per backend under SEARCH_DIR."""
+    return Path(config["SEARCH_DIR"]) / config["SEARCH_BACKEND"]
+
+
 def init_app(app: Flask) -> None:
     root = Path(app.config["SEARCH_DIR"])
-    backend = make_backend(app.config["SEARCH_BACKEND"], root / app.config["SEARCH_BACKEND"],
-                           app.config["SEARCH_BUILD_PROCS"])
+    backend = make_backend(app.config["SEARCH_BACKEND"], index_root(app.config), build_procs=1)
 
     @contextmanager
     def session_scope() -> Iterator[Session]:

@@ -4,23 +4,27 @@ facets, offer a correction, and log the search. No flask here: the backend and l
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace import regions
+from marketplace.auth.models import User
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Category, Kube, Product
-from marketplace.common import N_, Page, ValidationError
+from marketplace.common import N_, Page, PermissionDenied, ValidationError, utcnow
 from marketplace.search.analysis import query_terms
 from marketplace.search.backend import (
     PRICE_BUCKETS,
     SORTS,
+    Facets,
     IndexUnavailable,
     SearchBackend,
     SearchHits,
@@ -37,6 +41,17 @@ MAX_PER_PAGE = 50
 FEW_RESULTS = 3  # below this many results, look for a better spelling
 FACET_LIMIT = 12  # values shown per facet (the selected one always stays)
 MAX_PRICE = 1_000_000_000
+LOG_DAYS = 400  # search log rows older than this are deleted (`flask search purge-log`): 13 months of demand
+
+# What a buyer might type that identifies a person: e-mail addresses and phone/NIK-like digit runs (8+ digits,
+# spaces, dots or dashes allowed). The log keeps "[email]" / "[number]" in their place.
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+_LONG_NUMBER = re.compile(r"\+?\d(?:[\s.-]?\d){7,}")
+
+
+def loggable(query: str) -> str:
+    """The query with e-mail addresses and long numbers (phones, NIK, account numbers) masked."""
+    return _LONG_NUMBER.sub("[number]", _EMAIL.sub("[email]", query))
 
 
 @dataclass(frozen=True)
@@ -120,7 +135,7 @@ def _to_query(session: Session, params: SearchParams) -> SearchQuery:
         category = catalog.category_by_slug(session, params.category)
         if category is None:
             raise ValidationError(N_("Unknown category."), field="category")
-        category_ids = tuple(catalog._category_ids(session, category))
+        category_ids = tuple(catalog.category_ids(session, category))
     kube_id = None
     if params.kube:
         kube_id = session.scalar(
@@ -152,8 +167,6 @@ def search(
     fallback = False
     try:
         hits = backend.search(query)
-        if params.q and hits.total < FEW_RESULTS:
-            suggestion = _suggestion(backend, query, hits.total)
     except Exception as exc:  # a missing or broken index must not cost the buyer an answer
         if isinstance(exc, IndexUnavailable):  # expected until the first build, and after disk trouble
             log.warning("%s; answering from the database and asking for a rebuild", exc)
@@ -163,9 +176,15 @@ def search(
             on_broken()
         hits = _database_search(session, params, query)
         fallback = True
+    if params.q and hits.total < FEW_RESULTS and not fallback:
+        try:
+            suggestion = _suggestion(backend, query, hits.total)
+        except Exception:  # typing help is optional: the results found stand
+            log.exception("search suggestion failed")
     took_ms = int((time.perf_counter() - started) * 1000)
+    masked = loggable(params.q)
     session.add(SearchLog(
-        query=params.q, terms=" ".join(query_terms(params.q))[:200], filters=params.filters(),
+        query=masked, terms=" ".join(query_terms(masked))[:200], filters=params.filters(),
         sort=params.sort, page=params.page, result_count=hits.total, took_ms=took_ms, source=source,
         backend="database" if fallback else backend.name,
     ))
@@ -198,8 +217,6 @@ def _database_search(session: Session, params: SearchParams, query: SearchQuery)
         sort="newest" if params.sort == "relevance" else params.sort, in_stock=params.in_stock,
     )
     page = catalog.public_products(session, filters, page=params.page, per_page=params.per_page)
-    from marketplace.search.backend import Facets
-
     return SearchHits([p.id for p in page.items], page.total, params.page, params.per_page,
                       query_terms(params.q), Facets())
 
@@ -237,8 +254,7 @@ def _label_facets(session: Session, hits: SearchHits, params: SearchParams, loca
             label = c.name_for(locale)
             if c.parent is not None:
                 label = f"{c.parent.name_for(locale)} › {label}"
-            values.append(FacetValue(c.slug, label, counts.category[c.id],
-                                     selected == c.slug or (c.parent is not None and selected == c.parent.slug)))
+            values.append(FacetValue(c.slug, label, counts.category[c.id], selected == c.slug))
         facets["category"] = top(values)
     if counts.province:
         facets["province"] = top([
@@ -282,15 +298,9 @@ class SearchDemand:
     unmet: list[QueryCount]  # searches that found nothing: products buyers want and nobody lists
 
 
-def search_demand(session: Session, actor: Any, *, days: int = 30, limit: int = 10) -> SearchDemand:
+def search_demand(session: Session, actor: User, *, days: int = 30, limit: int = 10) -> SearchDemand:
     """What buyers searched for in the last `days`, grouped by analysed terms (operators only)."""
-    from datetime import timedelta
-
-    from sqlalchemy import func
-
-    from marketplace.common import PermissionDenied, utcnow
-
-    if not getattr(actor, "is_operator", False):
+    if not actor.is_operator:
         raise PermissionDenied(N_("Only operators can do this."))
     since = utcnow() - timedelta(days=days)
     recent = (SearchLog.created_at >= since, SearchLog.terms != "", SearchLog.page == 1)
@@ -306,3 +316,9 @@ def search_demand(session: Session, actor: Any, *, days: int = 30, limit: int = 
     unmet = [QueryCount(q, n, r) for q, n, r in session.execute(stmt.having(func.max(SearchLog.result_count) == 0))]
     total = session.scalar(select(func.count(SearchLog.id)).where(SearchLog.created_at >= since)) or 0
     return SearchDemand(days, total, top, unmet)
+
+
+def purge_log(session: Session, days: int = LOG_DAYS) -> int:
+    """Delete search log rows older than `days`; returns how many."""
+    result = session.execute(delete(SearchLog).where(SearchLog.created_at < utcnow() - timedelta(days=days)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

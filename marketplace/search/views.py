@@ -44,7 +44,7 @@ def search() -> str | Response | tuple[str, int]:
         return render_template("search/results.html", results=None, params=params, error=error_text(error),
                                sorts=SORTS), 400
     if results.past_end:
-        db_session().commit()  # the search log
+        db_session().rollback()  # not logged: the page it sends to will be
         return redirect(url_with(page=results.pages))
     html = render_template("search/results.html", results=results, params=results.params, error=None,
                            sorts=SORTS)

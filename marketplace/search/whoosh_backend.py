@@ -32,13 +32,14 @@ import numpy as np
 from whoosh import columns, fields, index
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from marketplace.search import arrays
-from marketplace.search.analysis import STOPWORDS, query_terms, stem, words
+from marketplace.search.analysis import STOPWORDS, analyse, query_terms, stem, words
 from marketplace.search.backend import (
     Generations,
     IndexUnavailable,
@@ -67,7 +68,6 @@ def _schema() -> fields.Schema:
         spell=fields.KEYWORD(lowercase=False, scorable=False),  # unstemmed name/category words, for typos
         c_pid=fields.COLUMN(columns.NumericColumn("q")),
         c_category=fields.COLUMN(columns.NumericColumn("i")),
-        c_parent=fields.COLUMN(columns.NumericColumn("i")),
         c_province=fields.COLUMN(columns.NumericColumn("h")),
         c_kube=fields.COLUMN(columns.NumericColumn("i")),
         c_price=fields.COLUMN(columns.NumericColumn("q")),
@@ -77,7 +77,7 @@ def _schema() -> fields.Schema:
 
 
 SCHEMA = _schema()
-COLUMNS = ("c_pid", "c_category", "c_parent", "c_province", "c_kube", "c_price", "c_stock", "c_published")
+COLUMNS = ("c_pid", "c_category", "c_province", "c_kube", "c_price", "c_stock", "c_published")
 _NP_TYPES = {"q": ">i8", "i": ">i4", "h": ">i2", "b": "i1", "B": "u1"}
 
 
@@ -93,16 +93,15 @@ def spell_words(doc: SearchDoc) -> str:
 
 def _fields(doc: SearchDoc) -> dict[str, Any]:
     text = " ".join(
-        " ".join(_terms(t)) for t in (doc.name, doc.description, doc.kube_name, doc.category_names, doc.region_names)
+        " ".join(analyse(t)) for t in (doc.name, doc.description, doc.kube_name, doc.category_names, doc.region_names)
     )
     return {
         "pid": str(doc.product_id),
-        "name": " ".join(_terms(doc.name)),
+        "name": " ".join(analyse(doc.name)),
         "text": text,
         "spell": spell_words(doc),
         "c_pid": doc.product_id,
         "c_category": doc.category_id,
-        "c_parent": doc.category_parent_id,
         "c_province": int(doc.province_code) if doc.province_code.isdigit() else 0,
         "c_kube": doc.kube_id,
         "c_price": doc.price,
@@ -112,19 +111,12 @@ def _fields(doc: SearchDoc) -> dict[str, Any]:
     }
 
 
-def _terms(text: str) -> list[str]:
-    from marketplace.search.analysis import analyse
-
-    return analyse(text)
-
-
 @dataclass
 class _Columns:
     """Column arrays of the whole index, indexed by global document number."""
 
     pid: np.ndarray
     category: np.ndarray
-    parent: np.ndarray
     province: np.ndarray
     kube: np.ndarray
     price: np.ndarray
@@ -163,7 +155,9 @@ class _Segment:
     """What is cached for one segment: its column arrays and the postings of recent terms. A segment's
     files never change once written (only its deletions do, applied at query time)."""
 
-    POSTINGS_CACHE = 2048  # terms per segment; a term's arrays take ~12 bytes per document holding it
+    # Postings kept per segment, by size: a term's arrays take 16 bytes per document holding it, so 32 MB
+    # holds a few hundred common terms and thousands of rare ones.
+    POSTINGS_BYTES = 32 * 1024 * 1024
 
     def __init__(self, reader: Any) -> None:
         doccount = reader.doc_count_all()
@@ -183,6 +177,7 @@ class _Segment:
             else:
                 self.lengths[field] = np.zeros(doccount, dtype=np.float64)
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def postings(self, reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -193,10 +188,14 @@ class _Segment:
                 self._postings.move_to_end(key)
                 return found
         found = _read_postings(reader, field, term)
+        size = found[0].nbytes + found[1].nbytes
         with self._lock:
-            self._postings[key] = found
-            if len(self._postings) > self.POSTINGS_CACHE:
-                self._postings.popitem(last=False)
+            if key not in self._postings:
+                self._postings[key] = found
+                self._bytes += size
+            while self._bytes > self.POSTINGS_BYTES and len(self._postings) > 1:
+                _, (ids, weights) = self._postings.popitem(last=False)
+                self._bytes -= ids.nbytes + weights.nbytes
         return found
 
 
@@ -297,7 +296,7 @@ class _SegmentCache:
         is_live = np.zeros(total, dtype=bool)
         is_live[live_ids] = True
         return _Columns(
-            pid=cat("c_pid"), category=cat("c_category"), parent=cat("c_parent"), province=cat("c_province"),
+            pid=cat("c_pid"), category=cat("c_category"), province=cat("c_province"),
             kube=cat("c_kube"), price=cat("c_price"), stock=cat("c_stock"), published=cat("c_published"),
             name_len=cat("name_len", np.float64), text_len=cat("text_len", np.float64),
             live=live_ids, is_live=is_live, segments=segments,
@@ -329,10 +328,6 @@ class WhooshBackend:
         self._idle_lock = threading.Lock()
 
     # --- where the index lives -----------------------------------------------------------------------
-
-    @property
-    def _pointer(self) -> Path:
-        return Generations(self.root).pointer
 
     def current_generation(self) -> str | None:
         return Generations(self.root).current()
@@ -387,11 +382,14 @@ class WhooshBackend:
         if generation is None:
             raise IndexUnavailable("no search index yet")
         ix = self._open()
+        searcher = None
         try:
             searcher = ix.searcher(weighting=BM25F())
             return _Reader(searcher, self._segments.columns(searcher), generation)
         except Exception as exc:  # a segment file gone or garbled
             message = f"search index cannot be read: {exc}"
+            if searcher is not None:
+                searcher.close()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()
@@ -535,10 +533,13 @@ class WhooshBackend:
                 writer.delete_by_term("pid", str(product_id))
             for doc in latest.values():
                 writer.update_document(**_fields(doc))
-        except BaseException:
+            writer.commit()
+        except LockError:
             writer.cancel()
             raise
-        writer.commit()
+        except Exception as exc:  # a garbled segment: the index must be rebuilt
+            writer.cancel()
+            raise IndexUnavailable(f"search index cannot take changes: {exc}") from exc
 
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -573,11 +574,3 @@ class WhooshBackend:
         for child in self.root.iterdir():
             if child.is_dir() and child.name.startswith("gen-") and child.name not in {generation, previous}:
                 shutil.rmtree(child, ignore_errors=True)
-
-    def ensure(self) -> bool:
-        """Create an empty index when there is none; True when one was created."""
-        generation = self.current_generation()
-        if generation is not None and (self.root / generation).is_dir():
-            return False
-        self.rebuild([])
-        return True

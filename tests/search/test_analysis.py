@@ -59,3 +59,14 @@ def test_snippet_centres_on_the_first_match() -> None:
     assert "<mark>Dikirim</mark>" in html
     assert html.startswith("… ") and html.endswith(" …")
     assert len(html) < 260
+
+
+def test_reduplication_typed_with_a_space_or_of_an_ordinary_word() -> None:
+    assert analyse("oleh oleh khas Bali") == ["oleh-oleh", "khas", "bali"]
+    assert analyse("kue-kue kering") == ["kue", "kering"]  # plural of an ordinary word: its stem
+    assert analyse("PS2") == ["ps2"]
+
+
+def test_highlight_positions_survive_accents_and_ligatures() -> None:
+    assert str(highlight("e\u0301 kopi \ufb01", ["kopi"])) == "e\u0301 <mark>kopi</mark> \ufb01"
+    assert str(highlight("Café Kopi", query_terms("cafe"))) == "<mark>Café</mark> Kopi"

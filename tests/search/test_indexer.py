@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,65 @@ def test_drain_tolerates_rows_that_no_longer_exist(session: Session, search_rt: 
     session.commit()
     assert indexer.drain(session, search_rt.backend) == 1
     assert outbox_rows(session) == []
+
+
+def test_a_failed_search_asks_the_writing_process_to_rebuild(session: Session, world: factories.World,
+                                                             search_rt: SearchRuntime,
+                                                             index_now: Callable[[], int]) -> None:
+    index_now()
+    generation = search_rt.backend.current_generation()  # type: ignore[attr-defined]
+    search_rt.indexer.mark_broken()  # what a search that raised does, in whichever process
+    assert search_rt.indexer.marker.exists()
+    index_now()
+    assert not search_rt.indexer.marker.exists()
+    assert search_rt.backend.current_generation() != generation  # type: ignore[attr-defined]
+    assert found(search_rt, "minyak") == [world.product_a.id]
+
+
+def test_an_index_that_cannot_take_changes_is_rebuilt(session: Session, world: factories.World,
+                                                      search_rt: SearchRuntime, monkeypatch: pytest.MonkeyPatch,
+                                                      index_now: Callable[[], int]) -> None:
+    from marketplace.search.backend import IndexUnavailable
+
+    index_now()
+    world.product_a.name = "Minyak Klentik"
+    session.commit()
+
+    def broken(*args: object) -> None:
+        raise IndexUnavailable("search index cannot take changes: garbled")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(search_rt.backend, "apply", broken)
+        with pytest.raises(IndexUnavailable):
+            index_now()
+    assert search_rt.indexer.marker.exists() and outbox_rows(session)  # nothing lost
+    search_rt.indexer._last_rebuild = -search_rt.indexer.REBUILD_PAUSE  # (no pause in a test)
+    index_now()
+    assert found(search_rt, "klentik") == [world.product_a.id]
+
+
+def test_rebuild_keeps_changes_committed_while_it_ran(app: Flask, session: Session, world: factories.World,
+                                                      search_rt: SearchRuntime, database_url: str) -> None:
+    """On PostgreSQL an open transaction can hold a lower outbox id than one committed before the rebuild
+    looked; its row must survive the rebuild (it is drained after)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the case cannot happen")
+    from marketplace.extensions import db
+
+    late = db.engine.connect()
+    late_tx = late.begin()
+    late.execute(SearchOutbox.__table__.insert().values(kind="product", ref_id=world.product_a.id,
+                                                        created_at=datetime.now(UTC)))
+    outbox.enqueue(session, "product", [world.product_b.id])  # a later id, committed first
+    session.commit()
+
+    class CommitsMidway:
+        name = "midway"
+
+        def rebuild(self, docs: object) -> int:
+            late_tx.commit()  # the open transaction commits while the index is being built
+            return search_rt.backend.rebuild(docs)  # type: ignore[arg-type]
+
+    indexer.rebuild(session, CommitsMidway())  # type: ignore[arg-type]
+    late.close()
+    assert outbox_rows(session) == [("product", world.product_a.id)]

@@ -189,3 +189,47 @@ def test_operators_see_what_buyers_search(session: Session, indexed: factories.W
 
     with pytest.raises(PermissionDenied):
         search_demand(session, indexed.buyer)
+
+
+def test_the_log_masks_what_could_identify_someone(session: Session, indexed: factories.World,
+                                                   client: FlaskClient) -> None:
+    client.get("/search", query_string={"q": "kelapa hubungi 0812-3456-7890 budi@contoh.id"})
+    log = session.scalars(select(SearchLog)).one()
+    assert log.query == "kelapa hubungi [number] [email]"
+    assert "0812" not in log.terms and "budi" not in log.terms
+
+
+def test_old_log_rows_are_purged(app: Flask, session: Session, indexed: factories.World,
+                                 client: FlaskClient) -> None:
+    from datetime import timedelta
+
+    from marketplace.common import utcnow
+
+    client.get("/search?q=kelapa")
+    client.get("/search?q=sabun")
+    old = session.scalars(select(SearchLog).where(SearchLog.query == "kelapa")).one()
+    old.created_at = utcnow() - timedelta(days=500)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["search", "purge-log"])
+    assert "Deleted 1 search log rows" in result.output
+    assert [r.query for r in session.scalars(select(SearchLog))] == ["sabun"]
+
+
+def test_choosing_a_parent_category_does_not_mark_its_children(session: Session, client: FlaskClient,
+                                                               indexed: factories.World,
+                                                               index_now: Callable[[], int]) -> None:
+    food = factories.make_category(session, "food")
+    chips = factories.make_category(session, "chips", parent=food)
+    factories.make_product(session, indexed.kube_a, chips, "Keripik Talas")
+    session.commit()
+    index_now()
+    html = client.get("/search?category=food").get_data(as_text=True)
+    assert "Keripik Talas" in html
+    assert "✓ Food › Chips" not in html
+    assert 'href="/search?category=chips"' in html  # narrowing to the child
+
+
+def test_a_page_past_the_end_is_not_logged_twice(session: Session, client: FlaskClient,
+                                                 indexed: factories.World) -> None:
+    client.get("/search?q=kelapa&page=9", follow_redirects=True)
+    assert [(r.query, r.page) for r in session.scalars(select(SearchLog))] == [("kelapa", 1)]
