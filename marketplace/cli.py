@@ -7,7 +7,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from marketplace.demo.commands import demo_cli
+    from marketplace.orders.commands import orders_cli
     from marketplace.search.commands import search_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(orders_cli)

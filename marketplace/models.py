@@ -9,14 +9,20 @@ from marketplace.catalog.models import (
     Product,
     ProductPhoto,
 )
+from marketplace.orders.models import CartItem, Checkout, Order, OrderEvent, OrderLine
 from marketplace.search.models import SearchLog, SearchOutbox
 
 __all__ = [
     "ApiToken",
+    "CartItem",
     "Category",
+    "Checkout",
     "FacilitatorAssignment",
     "Kube",
     "KubeMember",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
     "OrderTakerProfile",
     "Product",
     "ProductPhoto",

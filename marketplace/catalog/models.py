@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     Enum,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -108,6 +110,12 @@ class Kube(db.Model):  # type: ignore[name-defined]
     bank_account_number: Mapped[str | None] = mapped_column(String(34))
     bank_account_holder: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[KubeStatus] = mapped_column(_enum(KubeStatus, "kube_status"), default=KubeStatus.DRAFT)
+    # Delivery options each KUBE sets for its own orders: pickup at the KUBE, and/or a courier whose fee is
+    # a base fee plus a fee per started kilogram (whole Rupiah).
+    pickup_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    courier_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    courier_base_fee: Mapped[int] = mapped_column(BigInteger, default=10_000, server_default="10000")
+    courier_fee_per_kg: Mapped[int] = mapped_column(BigInteger, default=4_000, server_default="4000")
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,464 @@
+"""The cart, checkout and the life of an order. No flask here.
+
+Stock is reserved when a checkout is placed, with one conditional UPDATE per product
+(`stock = stock - q WHERE stock >= q`): on PostgreSQL the row lock serialises buyers and the condition is
+re-checked after the wait; on SQLite the first UPDATE takes the database's write lock (pysqlite begins the
+transaction at the first write, and waits for the lock). If any line cannot be served the service raises
+and the caller rolls back, so nothing stays reserved. Prices, fees and totals come from the database only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from marketplace.auth.models import User
+from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Kube, Product, ProductStatus
+from marketplace.catalog.permissions import member_role
+from marketplace.common import (
+    N_,
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+    clean_int,
+    clean_text,
+    utcnow,
+)
+from marketplace.orders.models import (
+    CartItem,
+    Checkout,
+    DeliveryMethod,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+)
+from marketplace.search import outbox
+
+MAX_LINES = 50
+MAX_QUANTITY = 10_000
+# How long an unpaid order holds its stock (issue 4: 24 h for a bank transfer, 30 min for a card).
+PAYMENT_WINDOWS = {PaymentMethod.MANUAL: timedelta(hours=24), PaymentMethod.STRIPE: timedelta(minutes=30)}
+
+S = OrderStatus
+# The legal moves of an order. Stock goes back on the way to cancelled, expired or refunded (once: the move
+# itself is a conditional UPDATE on the order's status).
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED, S.EXPIRED}),
+    S.PAID: frozenset({S.PROCESSING, S.REFUNDED}),
+    S.PROCESSING: frozenset({S.SHIPPED, S.REFUNDED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+RELEASES_STOCK = frozenset({S.CANCELLED, S.EXPIRED, S.REFUNDED})
+
+
+class OutOfStock(ConflictError):
+    code = "out_of_stock"
+
+
+# --- Cart -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartOwner:
+    """A signed-in buyer, or a guest known by a random token kept in the session."""
+
+    user_id: int | None = None
+    guest_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.guest_token is None):
+            raise ValueError("a cart belongs to a user or to a guest token")
+
+    def where(self) -> Any:
+        if self.user_id is not None:
+            return CartItem.user_id == self.user_id
+        return CartItem.guest_token == self.guest_token
+
+
+def new_guest_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _public_product(session: Session, product_id: int) -> Product:
+    product = session.scalar(
+        select(Product).join(Product.kube).where(
+            Product.id == product_id, Product.status == ProductStatus.PUBLISHED,
+            Kube.status.in_(PUBLIC_KUBE_STATUSES),
+        )
+    )
+    if product is None:
+        raise NotFoundError(N_("Product not found."))
+    return product
+
+
+def _clean_quantity(product: Product, quantity: object) -> int:
+    qty = clean_int(quantity, field="quantity", minimum=1, maximum=MAX_QUANTITY)
+    if qty < product.min_order_qty:
+        raise ValidationError(N_("The minimum order for %(name)s is %(min)s."), field="quantity",
+                              name=product.name, min=product.min_order_qty)
+    return qty
+
+
+def add_to_cart(session: Session, owner: CartOwner, product_id: int, quantity: object = 1) -> CartItem:
+    """Put a product in the cart, or add to its quantity."""
+    product = _public_product(session, product_id)
+    item = session.scalar(select(CartItem).where(owner.where(), CartItem.product_id == product.id))
+    wanted = clean_int(quantity, field="quantity", minimum=1, maximum=MAX_QUANTITY)
+    total = wanted + (item.quantity if item else 0)
+    total = _clean_quantity(product, max(total, product.min_order_qty))
+    if item is None:
+        item = CartItem(user_id=owner.user_id, guest_token=owner.guest_token, product_id=product.id, quantity=total)
+        session.add(item)
+    else:
+        item.quantity = total
+    session.flush()
+    return item
+
+
+def set_cart_quantity(session: Session, owner: CartOwner, product_id: int, quantity: object) -> None:
+    item = session.scalar(select(CartItem).where(owner.where(), CartItem.product_id == product_id))
+    if item is None:
+        raise NotFoundError(N_("This product is not in your cart."))
+    product = _public_product(session, product_id)
+    item.quantity = _clean_quantity(product, quantity)
+    session.flush()
+
+
+def remove_from_cart(session: Session, owner: CartOwner, product_id: int) -> None:
+    session.execute(delete(CartItem).where(owner.where(), CartItem.product_id == product_id))
+
+
+def merge_guest_cart(session: Session, guest_token: str, user: User) -> int:
+    """On sign-in, the guest's cart joins the account's (quantities of the same product add up)."""
+    guest = list(session.scalars(select(CartItem).where(CartItem.guest_token == guest_token)))
+    if not guest:
+        return 0
+    mine = {i.product_id: i for i in session.scalars(select(CartItem).where(CartItem.user_id == user.id))}
+    for item in guest:
+        if item.product_id in mine:
+            mine[item.product_id].quantity = min(MAX_QUANTITY, mine[item.product_id].quantity + item.quantity)
+            session.delete(item)
+        else:
+            item.user_id, item.guest_token = user.id, None
+    session.flush()
+    return len(guest)
+
+
+@dataclass
+class CartGroup:
+    kube: Kube
+    items: list[tuple[CartItem, Product]] = field(default_factory=list)
+
+    @property
+    def goods_total(self) -> int:
+        return sum(p.price * i.quantity for i, p in self.items)
+
+    @property
+    def weight_grams(self) -> int:
+        return sum(p.weight_grams * i.quantity for i, p in self.items)
+
+
+def cart(session: Session, owner: CartOwner) -> list[CartGroup]:
+    """The cart grouped by KUBE (products no longer on sale are left out), in two queries."""
+    rows = session.execute(
+        select(CartItem, Product)
+        .join(Product, CartItem.product_id == Product.id)
+        .join(Product.kube)
+        .where(owner.where(), Product.status == ProductStatus.PUBLISHED, Kube.status.in_(PUBLIC_KUBE_STATUSES))
+        .options(joinedload(Product.kube), selectinload(Product.photos))
+        .order_by(Kube.name, Product.name)
+    ).all()
+    groups: dict[int, CartGroup] = {}
+    for item, product in rows:
+        groups.setdefault(product.kube_id, CartGroup(product.kube)).items.append((item, product))
+    return list(groups.values())
+
+
+# --- Checkout ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one KUBE's order reaches the buyer."""
+
+    method: str = DeliveryMethod.PICKUP.value
+    recipient_name: str = ""
+    recipient_phone: str = ""
+    address: str = ""
+
+
+def delivery_fee(kube: Kube, method: DeliveryMethod, weight_grams: int) -> int:
+    """Pickup is free; a courier costs the KUBE's base fee plus its fee per started kilogram."""
+    if method == DeliveryMethod.PICKUP:
+        return 0
+    kilos = max(1, -(-weight_grams // 1000))
+    return kube.courier_base_fee + kube.courier_fee_per_kg * kilos
+
+
+def _clean_delivery(kube: Kube, delivery: Delivery) -> tuple[DeliveryMethod, str, str, str]:
+    try:
+        method = DeliveryMethod(delivery.method)
+    except ValueError:
+        raise ValidationError(N_("Choose pickup or courier."), field="delivery") from None
+    if method == DeliveryMethod.PICKUP and not kube.pickup_enabled:
+        raise ValidationError(N_("%(kube)s does not offer pickup."), field="delivery", kube=kube.name)
+    if method == DeliveryMethod.COURIER and not kube.courier_enabled:
+        raise ValidationError(N_("%(kube)s does not send by courier."), field="delivery", kube=kube.name)
+    name = clean_text(delivery.recipient_name, field="recipient_name", max_length=120,
+                      required=method == DeliveryMethod.COURIER)
+    phone = clean_text(delivery.recipient_phone, field="recipient_phone", max_length=30,
+                       required=method == DeliveryMethod.COURIER)
+    address = clean_text(delivery.address, field="address", max_length=1000,
+                         required=method == DeliveryMethod.COURIER)
+    return method, name, phone, address
+
+
+def _clean_items(items: Iterable[tuple[object, object]]) -> dict[int, int]:
+    wanted: dict[int, int] = {}
+    for product_id, quantity in items:
+        pid = clean_int(product_id, field="product_id", minimum=1, maximum=2**31 - 1)
+        qty = clean_int(quantity, field="quantity", minimum=1, maximum=MAX_QUANTITY)
+        wanted[pid] = min(MAX_QUANTITY, wanted.get(pid, 0) + qty)
+    if not wanted:
+        raise ValidationError(N_("The cart is empty."), field="items")
+    if len(wanted) > MAX_LINES:
+        raise ValidationError(N_("At most %(max)s products per checkout."), field="items", max=MAX_LINES)
+    return wanted
+
+
+def place_checkout(
+    session: Session,
+    buyer: User,
+    items: Iterable[tuple[object, object]],
+    *,
+    payment_method: str,
+    delivery: Mapping[int, Delivery] | Delivery = Delivery(),
+    now: datetime | None = None,
+) -> Checkout:
+    """Reserve the stock and create one checkout with one order per KUBE (the caller commits, or rolls back
+    on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all."""
+    now = now or utcnow()
+    try:
+        method = PaymentMethod(payment_method)
+    except ValueError:
+        raise ValidationError(N_("Choose a payment method."), field="payment_method") from None
+    wanted = _clean_items(items)
+    products = {
+        p.id: p for p in session.scalars(
+            select(Product).join(Product.kube)
+            .where(Product.id.in_(sorted(wanted)), Product.status == ProductStatus.PUBLISHED,
+                   Kube.status.in_(PUBLIC_KUBE_STATUSES))
+            .options(joinedload(Product.kube))
+        )
+    }
+    for pid in wanted:
+        if pid not in products:
+            raise NotFoundError(N_("A product in the cart is no longer on sale."), field="items")
+    for pid, qty in wanted.items():
+        _clean_quantity(products[pid], qty)
+
+    # Reserve in product-id order (two checkouts never wait on each other in opposite orders).
+    for pid in sorted(wanted):
+        reserved = session.execute(
+            update(Product)
+            .where(Product.id == pid, Product.stock >= wanted[pid], Product.status == ProductStatus.PUBLISHED)
+            .values(stock=Product.stock - wanted[pid])
+            .execution_options(synchronize_session=False)
+        )
+        if reserved.rowcount != 1:  # type: ignore[attr-defined]
+            raise OutOfStock(N_("Not enough stock of %(name)s."), field="items", name=products[pid].name,
+                             product_id=pid)
+    outbox.enqueue(session, "product", sorted(wanted))
+    for pid in wanted:
+        session.expire(products[pid], ["stock"])
+
+    by_kube: dict[int, list[Product]] = {}
+    for pid in sorted(wanted):
+        by_kube.setdefault(products[pid].kube_id, []).append(products[pid])
+    window = PAYMENT_WINDOWS.get(method)
+    expires = now + window if window else None
+    checkout = Checkout(buyer_id=buyer.id, payment_method=method, goods_total=0, delivery_total=0, total=0,
+                        created_at=now, expires_at=expires,
+                        unique_code=secrets.randbelow(999) + 1 if method == PaymentMethod.MANUAL else 0)
+    session.add(checkout)
+    for kube_id, kube_products in by_kube.items():
+        kube = kube_products[0].kube
+        choice = delivery.get(kube_id, Delivery()) if isinstance(delivery, Mapping) else delivery
+        how, name, phone, address = _clean_delivery(kube, choice)
+        lines = [OrderLine(product_id=p.id, product_name=p.name, unit=p.unit.value, unit_price=p.price,
+                           quantity=wanted[p.id], line_total=p.price * wanted[p.id]) for p in kube_products]
+        weight = sum(p.weight_grams * wanted[p.id] for p in kube_products)
+        goods = sum(line.line_total for line in lines)
+        fee = delivery_fee(kube, how, weight)
+        order = Order(kube_id=kube_id, buyer_id=buyer.id, delivery_method=how, delivery_fee=fee, goods_total=goods,
+                      total=goods + fee, weight_grams=weight, recipient_name=name, recipient_phone=phone,
+                      address=address, created_at=now, expires_at=expires, lines=lines,
+                      status=OrderStatus.PENDING_PAYMENT)
+        order.events.append(OrderEvent(from_status=None, to_status=OrderStatus.PENDING_PAYMENT.value,
+                                       actor_id=buyer.id, note="", created_at=now))
+        checkout.orders.append(order)
+        checkout.goods_total += goods
+        checkout.delivery_total += fee
+    checkout.total = checkout.goods_total + checkout.delivery_total
+    session.flush()
+    return checkout
+
+
+# --- The life of an order ---------------------------------------------------------------------------
+
+
+def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, note: str = "",
+          now: datetime | None = None) -> bool:
+    """Move `order` to `to` if it is still where we saw it (a conditional UPDATE): False when another request
+    moved it first. Releases the stock when the move calls for it, so stock goes back exactly once."""
+    now = now or utcnow()
+    current = order.status
+    if to not in TRANSITIONS[current]:
+        raise ConflictError(N_("An order that is %(status)s cannot become %(to)s."), field="status",
+                            status=current.value, to=to.value)
+    moved = session.execute(
+        update(Order).where(Order.id == order.id, Order.status == current)
+        .values(status=to, updated_at=now).execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.expire(order, ["status"])
+        return False
+    session.add(OrderEvent(order_id=order.id, from_status=current.value, to_status=to.value,
+                           actor_id=actor.id if actor else None, note=note, created_at=now))
+    if to in RELEASES_STOCK:
+        _release(session, order)
+    session.expire(order, ["status", "updated_at", "events"])
+    return True
+
+
+def _release(session: Session, order: Order) -> None:
+    ids = []
+    for line in order.lines:
+        if line.product_id is None:
+            continue
+        session.execute(update(Product).where(Product.id == line.product_id)
+                        .values(stock=Product.stock + line.quantity).execution_options(synchronize_session=False))
+        ids.append(line.product_id)
+    outbox.enqueue(session, "product", ids)
+
+
+def get_order(session: Session, viewer: User, order_id: int) -> Order:
+    """An order for its buyer, its KUBE's members, or an operator; others get 404."""
+    order = session.scalar(
+        select(Order).where(Order.id == order_id)
+        .options(selectinload(Order.lines), selectinload(Order.events), joinedload(Order.kube),
+                 joinedload(Order.checkout))
+    )
+    if order is None or not (order.buyer_id == viewer.id or viewer.is_operator
+                             or member_role(session, viewer, order.kube_id) is not None):
+        raise NotFoundError(N_("Order not found."))
+    return order
+
+
+def _require_kube_member(session: Session, actor: User, order: Order) -> None:
+    if member_role(session, actor, order.kube_id) is None and not actor.is_operator:
+        raise PermissionDenied(N_("Only the KUBE's members can do this."))
+
+
+def confirm_payment(session: Session, actor: User, checkout_id: int, now: datetime | None = None) -> Checkout:
+    """An operator saw the bank transfer arrive: every pending order of the checkout becomes paid."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    checkout = session.get(Checkout, checkout_id)
+    if checkout is None:
+        raise NotFoundError(N_("Checkout not found."))
+    for order in checkout.orders:
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            _move(session, order, OrderStatus.PAID, actor, "payment received", now)
+    session.flush()
+    return checkout
+
+
+def accept_order(session: Session, actor: User, order_id: int) -> Order:
+    order = get_order(session, actor, order_id)
+    _require_kube_member(session, actor, order)
+    _move(session, order, OrderStatus.PROCESSING, actor)
+    return order
+
+
+def ship_order(session: Session, actor: User, order_id: int, *, courier: str = "", tracking_number: str = "") -> Order:
+    """The KUBE sends the order (a courier and tracking number), or has it ready for pickup."""
+    order = get_order(session, actor, order_id)
+    _require_kube_member(session, actor, order)
+    if order.delivery_method == DeliveryMethod.COURIER:
+        order.courier = clean_text(courier, field="courier", max_length=60)
+        order.tracking_number = clean_text(tracking_number, field="tracking_number", max_length=80)
+    if order.delivery_method == DeliveryMethod.PICKUP:
+        note = "ready for pickup"
+    else:
+        note = f"{order.courier} {order.tracking_number}"
+    _move(session, order, OrderStatus.SHIPPED, actor, note)
+    return order
+
+
+def confirm_received(session: Session, actor: User, order_id: int) -> Order:
+    order = get_order(session, actor, order_id)
+    if order.buyer_id != actor.id:
+        raise PermissionDenied(N_("Only the buyer can confirm receipt."))
+    _move(session, order, OrderStatus.DELIVERED, actor)
+    return order
+
+
+def cancel_order(session: Session, actor: User, order_id: int, reason: str) -> Order:
+    """The buyer (before it is paid) or the KUBE or an operator cancels, with a reason; stock goes back."""
+    order = get_order(session, actor, order_id)
+    note = clean_text(reason, field="reason", max_length=500)
+    is_buyer = order.buyer_id == actor.id
+    if not is_buyer:
+        _require_kube_member(session, actor, order)
+    target = OrderStatus.CANCELLED if order.status == OrderStatus.PENDING_PAYMENT else OrderStatus.REFUNDED
+    if target == OrderStatus.REFUNDED and order.status not in (OrderStatus.PAID, OrderStatus.PROCESSING):
+        raise ConflictError(N_("An order that has been shipped can no longer be cancelled."), field="status")
+    if not _move(session, order, target, actor, note):
+        raise ConflictError(N_("The order changed meanwhile; reload the page."), field="status")
+    return order
+
+
+def expire_due(session: Session, now: datetime | None = None) -> int:
+    """Unpaid orders past their payment window become expired and give their stock back."""
+    now = now or utcnow()
+    due = list(session.scalars(
+        select(Order).where(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at.is_not(None),
+                            Order.expires_at <= now)
+        .options(selectinload(Order.lines))
+    ))
+    return sum(1 for order in due if _move(session, order, OrderStatus.EXPIRED, None, "payment window passed", now))
+
+
+def buyer_orders(session: Session, buyer: User, now: datetime | None = None) -> Sequence[Order]:
+    """The buyer's orders, newest first (expired ones are settled first: expiry is also checked lazily)."""
+    expire_due(session, now)
+    return list(session.scalars(
+        select(Order).where(Order.buyer_id == buyer.id).order_by(Order.id.desc())
+        .options(selectinload(Order.lines), joinedload(Order.kube))
+    ))
+
+
+def kube_orders(session: Session, actor: User, kube_id: int, now: datetime | None = None) -> Sequence[Order]:
+    """A KUBE's incoming orders for its members (and operators), newest first."""
+    if member_role(session, actor, kube_id) is None and not actor.is_operator:
+        raise PermissionDenied(N_("Only the KUBE's members can do this."))
+    expire_due(session, now)
+    return list(session.scalars(
+        select(Order).where(Order.kube_id == kube_id).order_by(Order.id.desc())
+        .options(selectinload(Order.lines))
+    ))
