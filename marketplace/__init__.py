@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.auth.views
     import marketplace.catalog.views
     import marketplace.facilitator.views
+    import marketplace.orders.views
     import marketplace.search.views
     import marketplace.shop.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalog import bp as catalog_bp
     from marketplace.extensions import csrf
     from marketplace.facilitator import bp as facilitator_bp
+    from marketplace.orders import bp as orders_bp
     from marketplace.search import bp as search_bp
     from marketplace.shop import bp as shop_bp
 
@@ -88,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shop_bp)
     app.register_blueprint(facilitator_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(orders_bp)
     app.register_blueprint(admin_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)

@@ -47,6 +47,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         # Search (docs/search.md): the index lives on local disk; "thread" runs the indexer inside each
         # app process (one of them writes at a time), "off" when `flask search indexer` runs on its own.
+        # Where buyers send bank transfers (the manual payment provider); an operator matches them.
+        "PLATFORM_BANK_ACCOUNT": env.get("MARKETPLACE_PLATFORM_BANK_ACCOUNT",
+                                         "BRI 0123-01-000111-30-1 a.n. Yayasan Pasar KUBE (demo)"),
         "SEARCH_BACKEND": env.get("MARKETPLACE_SEARCH_BACKEND", "whoosh"),
         "SEARCH_DIR": env.get("MARKETPLACE_SEARCH_DIR", str(instance / "search")),
         "SEARCH_INDEXER": env.get("MARKETPLACE_SEARCH_INDEXER", "thread"),

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.models import BusinessKind, Category, KubeStatus, MemberRole, ProductStatus, Unit
+from marketplace.orders.models import DeliveryMethod, OrderStatus
 
 STATUS_LABELS: dict[StrEnum, object] = {
     KubeStatus.DRAFT: _l("Draft"),
@@ -17,6 +18,19 @@ STATUS_LABELS: dict[StrEnum, object] = {
     ProductStatus.PENDING_REVIEW: _l("Waiting for review"),
     ProductStatus.PUBLISHED: _l("Published"),
     ProductStatus.ARCHIVED: _l("Archived"),
+    OrderStatus.PENDING_PAYMENT: _l("Waiting for payment"),
+    OrderStatus.PAID: _l("Paid"),
+    OrderStatus.PROCESSING: _l("Being packed"),
+    OrderStatus.SHIPPED: _l("Shipped"),
+    OrderStatus.DELIVERED: _l("Delivered"),
+    OrderStatus.COMPLETED: _l("Completed"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+    OrderStatus.EXPIRED: _l("Expired"),
+    OrderStatus.REFUNDED: _l("Refunded"),
+}
+DELIVERY_LABELS = {
+    DeliveryMethod.PICKUP: _l("Pickup at the KUBE"),
+    DeliveryMethod.COURIER: _l("Courier"),
 }
 BUSINESS_KIND_LABELS = {
     BusinessKind.PRODUCTION: _l("Production"),
@@ -47,6 +61,18 @@ def status_label(status: StrEnum) -> str:
     return str(STATUS_LABELS.get(status, status.value))
 
 
+def order_status_label(value: str) -> str:
+    """An order status stored as text (an order event's from/to) by its label."""
+    try:
+        return status_label(OrderStatus(value))
+    except ValueError:
+        return value
+
+
+def delivery_label(method: DeliveryMethod) -> str:
+    return str(DELIVERY_LABELS[method])
+
+
 def business_kind_label(kind: BusinessKind) -> str:
     return str(BUSINESS_KIND_LABELS[kind])
 
@@ -66,6 +92,8 @@ def category_name(category: Category) -> str:
 def template_globals() -> dict[str, object]:
     return {
         "status_label": status_label,
+        "order_status_label": order_status_label,
+        "delivery_label": delivery_label,
         "business_kind_label": business_kind_label,
         "role_label": role_label,
         "unit_label": unit_label,
@@ -81,4 +109,6 @@ def enum_label(value: StrEnum) -> str:
         return business_kind_label(value)
     if isinstance(value, Unit):
         return unit_label(value)
+    if isinstance(value, DeliveryMethod):
+        return delivery_label(value)
     return status_label(value)

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import KubeMember, KubeStatus, ProductPhoto, ProductStatus
 from marketplace.extensions import db
+from marketplace.orders import services as orders
+from marketplace.orders.models import Checkout, Order, OrderStatus
+from marketplace.orders.services import Delivery
 from tests import factories
 from tests.conftest import login
 from tests.factories import World
@@ -92,6 +95,50 @@ def _anggota_member_id(world: World, session: Session) -> int:
     return member.id
 
 
+# Orders: KUBE side and operator (helpers)
+KUBE_A_SELLERS = {"anggota_a", "ketua_a", "operator"}  # members handle orders; facilitators do not
+
+
+def _order_of_a(status: OrderStatus, *, courier: bool = False) -> Callable[[World, Session], None]:
+    """A bank-transfer checkout of world.product_a (KUBE A), moved on to `status`."""
+
+    def setup(world: World, session: Session) -> None:
+        delivery = Delivery("courier", "Budi", "0812000111", "Jl. Kenanga 5") if courier else Delivery()
+        checkout = orders.place_checkout(session, world.buyer, [(world.product_a.id, 2)], payment_method="manual",
+                                         delivery=delivery)
+        if status in (OrderStatus.PAID, OrderStatus.PROCESSING):
+            orders.confirm_payment(session, world.operator, checkout.id)
+        if status == OrderStatus.PROCESSING:
+            orders.accept_order(session, world.ketua_a, checkout.orders[0].id)
+
+    return setup
+
+
+def _in_cart_of(who: str) -> Callable[[World, Session], None]:
+    def setup(world: World, session: Session) -> None:
+        user = getattr(world, who)
+        orders.add_to_cart(session, orders.CartOwner(user_id=user.id), world.product_a.id, 1)
+
+    return setup
+
+
+def _shipped_order_of_a(world: World, session: Session) -> None:
+    _order_of_a(OrderStatus.PROCESSING)(world, session)
+    orders.ship_order(session, world.ketua_a, _order_a_id(session))
+
+
+def _order_a_id(session: Session) -> int:
+    order_id = session.scalar(select(Order.id).order_by(Order.id.desc()))
+    assert order_id is not None
+    return order_id
+
+
+def _checkout_id(session: Session) -> int:
+    checkout_id = session.scalar(select(Checkout.id).order_by(Checkout.id.desc()))
+    assert checkout_id is not None
+    return checkout_id
+
+
 CASES = [
     Case("shop.new_product", KUBE_A_EDITORS,
          lambda w, s: (_a(w, "/products/new"), {"data": _product_form(w)})),
@@ -159,6 +206,34 @@ CASES = [
          lambda w, s: ("/admin/users", {"data": {"action": "unassign", "kube_id": str(w.kube_a.id),
                                                  "facilitator_id": str(w.facilitator_a.id)}}),
          id="unassign"),
+    # Orders: KUBE side and operator
+    Case("shop.accept_order", KUBE_A_SELLERS,
+         lambda w, s: (_a(w, f"/orders/{_order_a_id(s)}/accept"), {"data": {}}),
+         setup=_order_of_a(OrderStatus.PAID)),
+    Case("shop.ship_order", KUBE_A_SELLERS,
+         lambda w, s: (_a(w, f"/orders/{_order_a_id(s)}/ship"),
+                       {"data": {"courier": "JNE", "tracking_number": "JN0001"}}),
+         setup=_order_of_a(OrderStatus.PROCESSING, courier=True)),
+    Case("shop.cancel_order", KUBE_A_SELLERS,
+         lambda w, s: (_a(w, f"/orders/{_order_a_id(s)}/cancel"), {"data": {"reason": "Stok habis"}}),
+         setup=_order_of_a(OrderStatus.PAID)),
+    Case("shop.profile", KUBE_A_MANAGERS,
+         lambda w, s: (_a(w, "/profile"), {"data": {"action": "delivery", "delivery-pickup_enabled": "y",
+                                                     "delivery-courier_base_fee": "12.000",
+                                                     "delivery-courier_fee_per_kg": "5000"}}), id="delivery"),
+    Case("admin.confirm_payment", OPERATORS,
+         lambda w, s: (f"/admin/payments/{_checkout_id(s)}/confirm", {"data": {}}),
+         setup=_order_of_a(OrderStatus.PENDING_PAYMENT)),
+    # Orders: the buyer's side
+    Case("orders.checkout", set(ROLES) - {"anonymous"},
+         lambda w, s: ("/checkout", {"data": {f"delivery-{w.kube_a.id}": "pickup", "payment_method": "manual"}}),
+         setup=_in_cart_of("anggota_a")),
+    Case("orders.received", {"buyer"},
+         lambda w, s: (f"/orders/{_order_a_id(s)}/received", {"data": {}}),
+         setup=_shipped_order_of_a),
+    Case("orders.cancel", {"buyer"} | KUBE_A_SELLERS,
+         lambda w, s: (f"/orders/{_order_a_id(s)}/cancel", {"data": {"reason": "salah pesan"}}),
+         setup=_order_of_a(OrderStatus.PENDING_PAYMENT)),
 ]
 
 
@@ -204,7 +279,10 @@ def test_forbidden_roles_change_nothing(app: Flask, session: Session, case: Case
 
 def test_every_mutating_route_is_in_the_matrix(app: Flask) -> None:
     covered = {case.endpoint for case in CASES}
-    exempt = {"auth.login", "auth.logout", "auth.register", "auth.profile"}  # a user's own account only
+    exempt = {"auth.login", "auth.logout", "auth.register", "auth.profile",  # a user's own account only
+              # A visitor's own cart only (it is found by the account or the session, never by an id in the URL):
+              # tests/orders/test_buyer_pages.py checks that one cart never touches another.
+              "orders.add_to_cart", "orders.set_quantity", "orders.remove"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
             continue  # the API has its own matrix in tests/api

@@ -53,3 +53,7 @@ class AssignForm(Form):
 class UnassignForm(Form):
     kube_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
     facilitator_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
+
+
+class ConfirmForm(Form):
+    """A bare POST button (confirm a bank transfer): only the CSRF token."""

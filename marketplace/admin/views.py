@@ -1,4 +1,4 @@
-"""Operator pages: overview, categories, users and their roles, facilitator assignments."""
+"""Operator pages: overview, categories, users and their roles, facilitator assignments, bank transfers."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.admin import bp
-from marketplace.admin.forms import AssignForm, CategoryForm, DeleteForm, RolesForm, UnassignForm
+from marketplace.admin.forms import AssignForm, CategoryForm, ConfirmForm, DeleteForm, RolesForm, UnassignForm
 from marketplace.auth import services as accounts
 from marketplace.auth.models import User
 from marketplace.catalog import services
 from marketplace.catalog.models import ProductStatus
 from marketplace.common import DomainError
 from marketplace.extensions import db
+from marketplace.orders import services as orders
 from marketplace.search import services as search_services
-from marketplace.web import current_actor, db_session, flash_refusal, query_page, reject_form
+from marketplace.web import current_actor, db_session, flash_refusal, query_page, reject_form, rupiah
 
 
 @bp.before_request
@@ -171,3 +172,29 @@ def users() -> str | Response:
         assign_form=assign_form,
         assignments=services.facilitator_assignments(db_session(), user),
     )
+
+
+@bp.route("/payments")
+@login_required
+def payments() -> str:
+    """Bank transfers to match against the bank statement: each checkout's amount due, unique code included."""
+    checkouts = orders.awaiting_transfers(db_session(), current_actor())
+    html = render_template("admin/payments.html", checkouts=checkouts)
+    db.session.commit()  # orders past their payment window were just marked expired
+    return html
+
+
+@bp.route("/payments/<id:checkout_id>/confirm", methods=["POST"])
+@login_required
+def confirm_payment(checkout_id: int) -> Response:
+    if ConfirmForm().validate_on_submit():
+        try:
+            checkout = orders.confirm_payment(db_session(), current_actor(), checkout_id)
+        except DomainError as error:
+            flash_refusal(error)
+        else:
+            amount, buyer = checkout.amount_due, checkout.buyer.name
+            db.session.commit()
+            flash(_("The transfer of %(amount)s from %(name)s is confirmed; the KUBEs can pack the orders.",
+                    amount=rupiah(amount), name=buyer), "success")
+    return redirect(url_for("admin.payments"))

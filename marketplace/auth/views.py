@@ -32,9 +32,12 @@ def _safe_next(default: str) -> str:
 
 def _start_session(user: services.User, remember: bool) -> None:
     lang = session.get("lang")
-    session.clear()  # a fresh session on sign-in: nothing from before carries over (session fixation)
+    cart = session.get("guest_cart")  # a guest's cart joins the account (marketplace/orders/views.py)
+    session.clear()  # a fresh session on sign-in: nothing else from before carries over (session fixation)
     if lang:
         session["lang"] = lang
+    if cart:
+        session["guest_cart"] = cart
     login_user(user, remember=remember)
 
 

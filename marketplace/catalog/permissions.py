@@ -3,6 +3,7 @@
 - Officers (ketua, sekretaris, bendahara) manage their own KUBE's shop: profile, photo, members, bank account.
 - Every member (anggota too) lists and edits the KUBE's products and stock.
 - A facilitator acts only on assigned KUBEs: reviews (verifies the KUBE, approves products), helps manage.
+- Every member (and an operator) handles the KUBE's incoming orders; a facilitator does not.
 - An operator acts on all KUBEs.
 """
 
@@ -25,6 +26,7 @@ class Action(StrEnum):
     VIEW_BANK = "view_bank"
     EDIT_BANK = "edit_bank"
     REVIEW = "review"  # verify the KUBE, approve products, suspend
+    HANDLE_ORDERS = "handle_orders"  # accept, ship and cancel the KUBE's orders
 
 
 def member_role(session: Session, user: User | None, kube_id: int) -> KubeMember | None:
@@ -58,7 +60,7 @@ def allowed_actions(session: Session, user: User | None, kube: Kube) -> frozense
                     Action.REVIEW}
     membership = member_role(session, user, kube.id)
     if membership is not None:
-        actions |= {Action.VIEW_PRIVATE, Action.EDIT_PRODUCTS}
+        actions |= {Action.VIEW_PRIVATE, Action.EDIT_PRODUCTS, Action.HANDLE_ORDERS}
         if membership.role in OFFICER_ROLES:
             actions |= {Action.MANAGE_SHOP, Action.VIEW_BANK, Action.EDIT_BANK}
     return frozenset(actions)

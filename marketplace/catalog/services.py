@@ -291,6 +291,35 @@ def update_kube(session: Session, actor: User, kube_id: int, data: KubeInput) ->
     return kube
 
 
+MAX_DELIVERY_FEE = 10_000_000
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """How a KUBE delivers: pickup at the KUBE and/or a courier (a base fee plus a fee per started kg)."""
+
+    pickup_enabled: bool
+    courier_enabled: bool
+    courier_base_fee: object
+    courier_fee_per_kg: object
+
+
+def update_delivery_options(session: Session, actor: User, kube_id: int, options: DeliveryOptions) -> Kube:
+    """Officers, the facilitator or an operator set the KUBE's delivery options (fees in whole Rupiah)."""
+    kube = get_kube(session, kube_id)
+    require(session, actor, kube, Action.MANAGE_SHOP)
+    if not (options.pickup_enabled or options.courier_enabled):
+        raise ValidationError(N_("Offer pickup, courier delivery or both."), field="pickup_enabled")
+    kube.courier_base_fee = clean_int(options.courier_base_fee, field="courier_base_fee", minimum=0,
+                                      maximum=MAX_DELIVERY_FEE)
+    kube.courier_fee_per_kg = clean_int(options.courier_fee_per_kg, field="courier_fee_per_kg", minimum=0,
+                                        maximum=MAX_DELIVERY_FEE)
+    kube.pickup_enabled = options.pickup_enabled
+    kube.courier_enabled = options.courier_enabled
+    session.flush()
+    return kube
+
+
 def set_kube_photo(session: Session, actor: User, kube_id: int, data: bytes, limits: ImageLimits) -> Kube:
     kube = get_kube(session, kube_id)
     require(session, actor, kube, Action.MANAGE_SHOP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.catalog.models import Kube, _enum
 from marketplace.common import UTCDateTime, utcnow
 from marketplace.extensions import db
+
+if TYPE_CHECKING:
+    from marketplace.auth.models import User
 
 
 class OrderStatus(StrEnum):
@@ -82,6 +86,7 @@ class Checkout(db.Model):  # type: ignore[name-defined]
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
+    buyer: Mapped[User] = relationship()
 
     @property
     def amount_due(self) -> int:
@@ -120,6 +125,7 @@ class Order(db.Model):  # type: ignore[name-defined]
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     kube: Mapped[Kube] = relationship()
+    buyer: Mapped[User] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", cascade="all, delete-orphan",
                                                   order_by="OrderLine.id")
     events: Mapped[list[OrderEvent]] = relationship(back_populates="order", cascade="all, delete-orphan",
@@ -158,3 +164,4 @@ class OrderEvent(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

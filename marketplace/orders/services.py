@@ -10,12 +10,12 @@ and the caller rolls back, so nothing stays reserved. Prices, fees and totals co
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.auth.models import User
@@ -360,8 +360,8 @@ def get_order(session: Session, viewer: User, order_id: int) -> Order:
     """An order for its buyer, its KUBE's members, or an operator; others get 404."""
     order = session.scalar(
         select(Order).where(Order.id == order_id)
-        .options(selectinload(Order.lines), selectinload(Order.events), joinedload(Order.kube),
-                 joinedload(Order.checkout))
+        .options(selectinload(Order.lines), selectinload(Order.events).joinedload(OrderEvent.actor),
+                 joinedload(Order.kube), joinedload(Order.checkout), joinedload(Order.buyer))
     )
     if order is None or not (order.buyer_id == viewer.id or viewer.is_operator
                              or member_role(session, viewer, order.kube_id) is not None):
@@ -369,21 +369,35 @@ def get_order(session: Session, viewer: User, order_id: int) -> Order:
     return order
 
 
+def buyer_checkout(session: Session, buyer: User, checkout_id: int) -> Checkout:
+    """A buyer's own checkout with its orders, lines and KUBEs; anyone else's is 404."""
+    checkout = session.scalar(
+        select(Checkout).where(Checkout.id == checkout_id)
+        .options(selectinload(Checkout.orders).selectinload(Order.lines),
+                 selectinload(Checkout.orders).joinedload(Order.kube))
+    )
+    if checkout is None or checkout.buyer_id != buyer.id:
+        raise NotFoundError(N_("Order not found."))
+    return checkout
+
+
 def _require_kube_member(session: Session, actor: User, order: Order) -> None:
-    if member_role(session, actor, order.kube_id) is None and not actor.is_operator:
-        raise PermissionDenied(N_("Only the KUBE's members can do this."))
+    _require_orders_of(session, actor, order.kube_id)
 
 
 def confirm_payment(session: Session, actor: User, checkout_id: int, now: datetime | None = None) -> Checkout:
-    """An operator saw the bank transfer arrive: every pending order of the checkout becomes paid."""
+    """An operator saw the bank transfer arrive: every pending order of the checkout becomes paid. Refused
+    when none is pending any more (confirmed twice, expired or cancelled meanwhile)."""
     if not actor.is_operator:
         raise PermissionDenied(N_("Only operators can do this."))
     checkout = session.get(Checkout, checkout_id)
     if checkout is None:
         raise NotFoundError(N_("Checkout not found."))
-    for order in checkout.orders:
-        if order.status == OrderStatus.PENDING_PAYMENT:
-            _move(session, order, OrderStatus.PAID, actor, "payment received", now)
+    moved = [_move(session, order, OrderStatus.PAID, actor, "payment received", now)
+             for order in checkout.orders if order.status == OrderStatus.PENDING_PAYMENT]
+    if not any(moved):
+        raise ConflictError(N_("Nothing to confirm: these orders are no longer waiting for payment."),
+                            field="status")
     session.flush()
     return checkout
 
@@ -453,12 +467,55 @@ def buyer_orders(session: Session, buyer: User, now: datetime | None = None) -> 
     ))
 
 
-def kube_orders(session: Session, actor: User, kube_id: int, now: datetime | None = None) -> Sequence[Order]:
-    """A KUBE's incoming orders for its members (and operators), newest first."""
+def _require_orders_of(session: Session, actor: User, kube_id: int) -> None:
     if member_role(session, actor, kube_id) is None and not actor.is_operator:
         raise PermissionDenied(N_("Only the KUBE's members can do this."))
+
+
+def kube_orders(session: Session, actor: User, kube_id: int, now: datetime | None = None, *,
+                statuses: Collection[OrderStatus] | None = None) -> Sequence[Order]:
+    """A KUBE's incoming orders for its members (and operators), newest first; optionally only some
+    statuses. Lines and buyers are loaded with the orders (a fixed number of queries for any length)."""
+    _require_orders_of(session, actor, kube_id)
     expire_due(session, now)
+    query = select(Order).where(Order.kube_id == kube_id)
+    if statuses is not None:
+        query = query.where(Order.status.in_(sorted(statuses)))
     return list(session.scalars(
-        select(Order).where(Order.kube_id == kube_id).order_by(Order.id.desc())
-        .options(selectinload(Order.lines))
+        query.order_by(Order.id.desc()).options(selectinload(Order.lines), joinedload(Order.buyer))
+    ))
+
+
+def kube_order_counts(session: Session, actor: User, kube_id: int) -> dict[OrderStatus, int]:
+    """How many of a KUBE's orders are in each status (every status present, zero included)."""
+    _require_orders_of(session, actor, kube_id)
+    counts = dict.fromkeys(OrderStatus, 0)
+    rows = session.execute(
+        select(Order.status, func.count()).where(Order.kube_id == kube_id).group_by(Order.status)
+    ).all()
+    for status, number in rows:
+        counts[OrderStatus(status)] = number
+    return counts
+
+
+def kube_order(session: Session, actor: User, kube_id: int, order_id: int) -> Order:
+    """One order of this KUBE, for its members (and operators); another KUBE's order is not found here."""
+    _require_orders_of(session, actor, kube_id)
+    order = get_order(session, actor, order_id)
+    if order.kube_id != kube_id:
+        raise NotFoundError(N_("Order not found."))
+    return order
+
+
+def awaiting_transfers(session: Session, actor: User, now: datetime | None = None) -> Sequence[Checkout]:
+    """Bank-transfer checkouts with orders still waiting for payment, oldest first (for the operator, who
+    matches each amount due against the bank statement)."""
+    if not actor.is_operator:
+        raise PermissionDenied(N_("Only operators can do this."))
+    expire_due(session, now)
+    pending = exists().where(Order.checkout_id == Checkout.id, Order.status == OrderStatus.PENDING_PAYMENT)
+    return list(session.scalars(
+        select(Checkout).where(Checkout.payment_method == PaymentMethod.MANUAL, pending)
+        .order_by(Checkout.created_at, Checkout.id)
+        .options(joinedload(Checkout.buyer), selectinload(Checkout.orders).joinedload(Order.kube))
     ))

@@ -1,4 +1,5 @@
-"""Forms of the "my KUBE" pages: products, stock, the KUBE profile, bank account and members.
+"""Forms of the "my KUBE" pages: products, stock, the KUBE profile, delivery, bank account, members and
+orders.
 
 Numbers are plain text fields on purpose: the services parse them (so "15.000" works) and name the
 field in their error, which the view puts back on the form.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace import labels, regions
 from marketplace.catalog.models import BusinessKind, Category, MemberRole, Unit
-from marketplace.catalog.services import KubeInput
+from marketplace.catalog.services import DeliveryOptions, KubeInput
 from marketplace.forms import Form
 
 
@@ -129,3 +130,31 @@ class MemberForm(Form):
 
 class MemberRoleForm(Form):
     role = SelectField(_l("Role"), choices=_role_choices)
+
+
+class DeliveryForm(Form):
+    """The KUBE's delivery options; the fees are whole Rupiah (parsed by the service, "10.000" works)."""
+
+    pickup_enabled = BooleanField(_l("Buyers can pick up their order at the KUBE"))
+    courier_enabled = BooleanField(_l("We send orders by courier"))
+    courier_base_fee = StringField(_l("Courier base fee (Rp)"), validators=[DataRequired()])
+    courier_fee_per_kg = StringField(_l("Courier fee per kg (Rp)"), validators=[DataRequired()])
+
+    def values(self) -> DeliveryOptions:
+        return DeliveryOptions(
+            pickup_enabled=bool(self.pickup_enabled.data),
+            courier_enabled=bool(self.courier_enabled.data),
+            courier_base_fee=self.courier_base_fee.data or "",
+            courier_fee_per_kg=self.courier_fee_per_kg.data or "",
+        )
+
+
+class ShipForm(Form):
+    """Mark an order shipped: the courier and tracking number (a pickup order needs neither)."""
+
+    courier = StringField(_l("Courier"), validators=[Optional(), Length(max=60)])
+    tracking_number = StringField(_l("Tracking number"), validators=[Optional(), Length(max=80)])
+
+
+class CancelOrderForm(Form):
+    reason = TextAreaField(_l("Reason (the buyer sees it)"), validators=[Optional(), Length(max=500)])

@@ -1,4 +1,5 @@
-"""My KUBE: the members' dashboard, product forms and the KUBE's profile, members and bank account."""
+"""My KUBE: the members' dashboard, product forms, incoming orders and the KUBE's profile, delivery options,
+members and bank account."""
 
 from __future__ import annotations
 
@@ -15,15 +16,20 @@ from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, Pr
 from marketplace.catalog.permissions import Action, allowed_actions, require
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
+from marketplace.orders import services as orders
+from marketplace.orders.models import DeliveryMethod, Order, OrderStatus
 from marketplace.shop import bp
 from marketplace.shop.forms import (
     ActionForm,
     BankForm,
+    CancelOrderForm,
+    DeliveryForm,
     KubeForm,
     KubePhotoForm,
     MemberForm,
     MemberRoleForm,
     ProductForm,
+    ShipForm,
     StockForm,
 )
 from marketplace.web import current_actor, db_session, flash_refusal, image_limits, reject_form
@@ -67,6 +73,10 @@ def dashboard(slug: str) -> str:
         status = None
     products = services.kube_products(db_session(), user, kube.id, status=status)
     counts = services.product_status_counts(db_session(), user, kube.id)
+    actions = allowed_actions(db_session(), user, kube)
+    orders_waiting = None
+    if Action.HANDLE_ORDERS in actions:
+        orders_waiting = orders.kube_order_counts(db_session(), user, kube.id)[OrderStatus.PAID]
     return render_template(
         "shop/dashboard.html",
         kube=kube,
@@ -74,7 +84,8 @@ def dashboard(slug: str) -> str:
         counts=counts,
         status=status,
         statuses=list(ProductStatus),
-        actions=allowed_actions(db_session(), user, kube),
+        actions=actions,
+        orders_waiting=orders_waiting,
         Action=Action,
         KubeStatus=KubeStatus,
         ProductStatus=ProductStatus,
@@ -270,8 +281,10 @@ def profile(slug: str) -> str | Response:
               "account_holder": kube.bank_account_holder} if Action.VIEW_BANK in actions else None,
     )
     member_form = MemberForm(prefix="member")
+    delivery_form = DeliveryForm(obj=kube, prefix="delivery")
     forms: dict[str, FlaskForm] = {
         "profile": form, "photo": photo_form, "bank": bank_form, "member": member_form,
+        "delivery": delivery_form,
     }
     # "Show the next list" in the region picker only reloads the form with the lists filled.
     chosen = None if request.form.get("refresh_regions") else forms.get(action)
@@ -293,6 +306,9 @@ def profile(slug: str) -> str | Response:
                     account_holder=bank_form.account_holder.data or "",
                 )
                 message = _("The payout account is saved.")
+            elif chosen is delivery_form:
+                services.update_delivery_options(db_session(), user, kube.id, delivery_form.values())
+                message = _("The delivery options are saved.")
             else:
                 member = services.add_member(db_session(), user, kube.id, email=member_form.email.data or "",
                                              role=member_form.role.data or "")
@@ -311,6 +327,7 @@ def profile(slug: str) -> str | Response:
         photo_form=photo_form,
         bank_form=bank_form,
         member_form=member_form,
+        delivery_form=delivery_form,
         member_roles=list(MemberRole),
         action_form=ActionForm(),
         actions=actions,
@@ -376,3 +393,125 @@ def open_shop(slug: str) -> Response:
             db.session.commit()
             flash(_("The KUBE is marked as active and trading. Selamat berjualan!"), "success")
     return redirect(url_for("shop.dashboard", slug=kube.slug))
+
+
+# --- Incoming orders --------------------------------------------------------------------------------
+
+S = OrderStatus
+# The tabs of the orders page: what the KUBE has to do next.
+ORDER_TABS: dict[str, tuple[str, frozenset[OrderStatus] | None]] = {
+    "all": (N_("All"), None),
+    "to_pay": (N_("Waiting for payment"), frozenset({S.PENDING_PAYMENT})),
+    "to_pack": (N_("To pack"), frozenset({S.PAID, S.PROCESSING})),
+    "shipped": (N_("Shipped"), frozenset({S.SHIPPED})),
+    "done": (N_("Done"), frozenset({S.DELIVERED, S.COMPLETED})),
+    "cancelled": (N_("Cancelled"), frozenset({S.CANCELLED, S.EXPIRED, S.REFUNDED})),
+}
+CANCELLABLE = frozenset({S.PENDING_PAYMENT, S.PAID, S.PROCESSING})
+
+
+@bp.route("/<slug>/orders")
+@login_required
+def orders_list(slug: str) -> str:
+    user = current_actor()
+    kube = _kube(slug, Action.HANDLE_ORDERS)
+    tab = request.args.get("status") or "all"
+    if tab not in ORDER_TABS:
+        tab = "all"
+    found = orders.kube_orders(db_session(), user, kube.id, statuses=ORDER_TABS[tab][1])
+    counts = orders.kube_order_counts(db_session(), user, kube.id)
+    tab_counts = {key: sum(n for status, n in counts.items() if statuses is None or status in statuses)
+                  for key, (_label, statuses) in ORDER_TABS.items()}
+    html = render_template(
+        "shop/orders.html", kube=kube, orders=found, tab=tab, tabs=ORDER_TABS, tab_counts=tab_counts,
+        actions=allowed_actions(db_session(), user, kube), Action=Action, DeliveryMethod=DeliveryMethod,
+    )
+    db.session.commit()  # orders past their payment window were just marked expired
+    return html
+
+
+def _order_page(kube: Kube, order: Order, *, ship_form: ShipForm | None = None,
+                cancel_form: CancelOrderForm | None = None) -> str:
+    return render_template(
+        "shop/order.html", kube=kube, order=order, ship_form=ship_form or ShipForm(),
+        cancel_form=cancel_form or CancelOrderForm(), action_form=ActionForm(),
+        can_cancel=order.status in CANCELLABLE, actions=allowed_actions(db_session(), current_actor(), kube),
+        Action=Action, OrderStatus=OrderStatus, DeliveryMethod=DeliveryMethod,
+    )
+
+
+@bp.route("/<slug>/orders/<id:order_id>")
+@login_required
+def order_detail(slug: str, order_id: int) -> str:
+    kube = _kube(slug, Action.HANDLE_ORDERS)
+    order = orders.kube_order(db_session(), current_actor(), kube.id, order_id)
+    return _order_page(kube, order)
+
+
+def _order_url(kube: Kube, order_id: int) -> str:
+    return url_for("shop.order_detail", slug=kube.slug, order_id=order_id)
+
+
+@bp.route("/<slug>/orders/<id:order_id>/accept", methods=["POST"])
+@login_required
+def accept_order(slug: str, order_id: int) -> Response:
+    """Paid -> processing: the KUBE has seen the order and is packing it."""
+    user = current_actor()
+    kube = _kube(slug, Action.HANDLE_ORDERS)
+    order = orders.kube_order(db_session(), user, kube.id, order_id)
+    if ActionForm().validate_on_submit():
+        try:
+            orders.accept_order(db_session(), user, order.id)
+        except DomainError as error:
+            flash_refusal(error)
+        else:
+            db.session.commit()
+            flash(_("Order #%(id)d is accepted: pack it and mark it shipped when it leaves.", id=order_id),
+                  "success")
+    return redirect(_order_url(kube, order_id))
+
+
+@bp.route("/<slug>/orders/<id:order_id>/ship", methods=["POST"])
+@login_required
+def ship_order(slug: str, order_id: int) -> str | Response:
+    """Processing -> shipped: sent by courier (with a tracking number), or ready for pickup."""
+    user = current_actor()
+    kube = _kube(slug, Action.HANDLE_ORDERS)
+    order = orders.kube_order(db_session(), user, kube.id, order_id)
+    form = ShipForm()
+    if form.validate_on_submit():
+        try:
+            orders.ship_order(db_session(), user, order.id, courier=form.courier.data or "",
+                              tracking_number=form.tracking_number.data or "")
+        except DomainError as error:
+            reject_form(form, error)
+        else:
+            db.session.commit()
+            if order.delivery_method == DeliveryMethod.PICKUP:
+                flash(_("Order #%(id)d is ready for pickup.", id=order_id), "success")
+            else:
+                flash(_("Order #%(id)d is marked as shipped.", id=order_id), "success")
+            return redirect(_order_url(kube, order_id))
+    order = orders.kube_order(db_session(), user, kube.id, order_id)
+    return _order_page(kube, order, ship_form=form)
+
+
+@bp.route("/<slug>/orders/<id:order_id>/cancel", methods=["POST"])
+@login_required
+def cancel_order(slug: str, order_id: int) -> str | Response:
+    """The KUBE cancels (before it is paid) or refunds (paid, not yet shipped) with a reason; stock goes back."""
+    user = current_actor()
+    kube = _kube(slug, Action.HANDLE_ORDERS)
+    order = orders.kube_order(db_session(), user, kube.id, order_id)
+    form = CancelOrderForm()
+    if form.validate_on_submit():
+        try:
+            orders.cancel_order(db_session(), user, order.id, form.reason.data or "")
+        except DomainError as error:
+            reject_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Order #%(id)d is cancelled and its stock is back on sale.", id=order_id), "success")
+            return redirect(_order_url(kube, order_id))
+    order = orders.kube_order(db_session(), user, kube.id, order_id)
+    return _order_page(kube, order, cancel_form=form)

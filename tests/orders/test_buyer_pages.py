@@ -1,0 +1,101 @@
+"""A buyer's way through the pages: cart as a guest, sign in, checkout, pay, follow the order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.orders.models import CartItem, Checkout, Order, OrderStatus
+from tests import factories
+from tests.conftest import login
+
+
+def test_guest_cart_then_checkout(app: Flask, session: Session, world: factories.World) -> None:
+    client = app.test_client()
+    page = client.get(f"/product/{world.product_a.id}", follow_redirects=True).get_data(as_text=True)
+    assert 'action="/cart/add"' in page
+    response = client.post("/cart/add", data={"product_id": world.product_a.id, "quantity": "2",
+                                               "next": f"/product/{world.product_a.id}"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/product/{world.product_a.id}")
+    client.post("/cart/add", data={"product_id": world.product_b.id, "quantity": "1"})
+    cart = client.get("/cart").get_data(as_text=True)
+    assert "Minyak Kelapa A" in cart and "Tas Anyaman B" in cart and "Rp45.000" in cart
+    assert client.get("/checkout").status_code == 302  # sign in first
+
+    login(client, factories.email_of("buyer"))
+    checkout_page = client.get("/checkout").get_data(as_text=True)  # the guest cart joined the account
+    assert "Minyak Kelapa A" in checkout_page
+    assert session.scalars(select(CartItem.user_id)).all() == [world.buyer.id, world.buyer.id]
+    response = client.post("/checkout", data={
+        f"delivery-{world.kube_a.id}": "courier", f"delivery-{world.kube_b.id}": "pickup",
+        "recipient_name": "Budi", "recipient_phone": "0812000111", "address": "Jl. Kenanga 5, Luwuk",
+        "payment_method": "manual",
+        "total": "1",  # whatever the client sends about money is ignored
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    placed = session.scalars(select(Checkout)).one()
+    assert response.headers["Location"].endswith(f"/orders/checkout/{placed.id}")
+    assert placed.total == 2 * 15_000 + 15_000 + world.kube_a.courier_base_fee + world.kube_a.courier_fee_per_kg
+    page = client.get(f"/orders/checkout/{placed.id}").get_data(as_text=True)
+    assert f"Rp{placed.amount_due:,}".replace(",", ".") in page
+    assert session.scalars(select(CartItem)).all() == []
+    orders = client.get("/orders").get_data(as_text=True)
+    assert "KUBE Kelapa A" in orders and "Menunggu pembayaran" in orders
+
+
+def test_checkout_errors_keep_the_cart(app: Flask, session: Session, world: factories.World,
+                                       login_as: Callable[[str], FlaskClient]) -> None:
+    client = login_as("buyer")
+    client.post("/cart/add", data={"product_id": world.product_a.id, "quantity": "3"})
+    world.product_a.stock = 2
+    session.commit()
+    response = client.post("/checkout", data={f"delivery-{world.kube_a.id}": "courier", "recipient_name": "",
+                                              "payment_method": "manual"})
+    assert response.status_code == 200
+    assert session.scalars(select(Order)).all() == []
+    response = client.post("/checkout", data={f"delivery-{world.kube_a.id}": "pickup", "payment_method": "manual"})
+    assert "Stok Minyak Kelapa A tidak cukup." in response.get_data(as_text=True) or response.status_code == 200
+    assert session.scalars(select(Order)).all() == []
+    assert len(session.scalars(select(CartItem)).all()) == 1
+
+
+def test_bad_cart_input_is_refused_politely(app: Flask, world: factories.World) -> None:
+    client = app.test_client()
+    for data in ({"product_id": "abc"}, {"product_id": world.draft_b.id}, {"product_id": world.product_a.id,
+                                                                          "quantity": "-1"}, {}):
+        response = client.post("/cart/add", data=data)
+        assert response.status_code == 302
+    assert "Keranjang Anda kosong." in client.get("/cart").get_data(as_text=True)
+
+
+def test_buyer_follows_and_cancels(app: Flask, session: Session, world: factories.World,
+                                   login_as: Callable[[str], FlaskClient]) -> None:
+    from marketplace.orders import services
+
+    placed = services.place_checkout(session, world.buyer, [(world.product_a.id, 2)], payment_method="manual")
+    session.commit()
+    order_id = placed.orders[0].id
+    client = login_as("buyer")
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Batalkan pesanan ini" in page
+    assert login_as("ketua_b").get(f"/orders/{order_id}").status_code == 404
+    client.post(f"/orders/{order_id}/cancel", data={"reason": "salah pesan"})
+    session.expire_all()
+    assert session.get(Order, order_id).status == OrderStatus.CANCELLED  # type: ignore[union-attr]
+    assert world.product_a.stock == 10
+
+
+def test_one_cart_never_touches_another(app: Flask, session: Session, world: factories.World,
+                                        login_as: Callable[[str], FlaskClient]) -> None:
+    guest, buyer = app.test_client(), login_as("buyer")
+    guest.post("/cart/add", data={"product_id": world.product_a.id, "quantity": "2"})
+    buyer.post("/cart/add", data={"product_id": world.product_a.id, "quantity": "1"})
+    buyer.post(f"/cart/{world.product_a.id}/quantity", data={"quantity": "5"})
+    buyer.post(f"/cart/{world.product_a.id}/remove")
+    assert "Rp30.000" in guest.get("/cart").get_data(as_text=True)  # the guest's 2 are untouched
+    assert "Keranjang Anda kosong." in buyer.get("/cart").get_data(as_text=True)
+    assert [(i.guest_token is not None, i.quantity) for i in session.scalars(select(CartItem))] == [(True, 2)]
