@@ -89,8 +89,18 @@ def category_name(category: Category) -> str:
     return category.name_for(str(get_locale() or "id"))
 
 
+def event_note(note: str) -> str:
+    """An order history note: the platform's own notes translated, people's words as they wrote them."""
+    from flask_babel import gettext
+
+    from marketplace.orders.services import SYSTEM_NOTES
+
+    return gettext(note) if note in SYSTEM_NOTES else note
+
+
 def template_globals() -> dict[str, object]:
     return {
+        "event_note": event_note,
         "status_label": status_label,
         "order_status_label": order_status_label,
         "delivery_label": delivery_label,

@@ -64,6 +64,12 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 RELEASES_STOCK = frozenset({S.CANCELLED, S.EXPIRED, S.REFUNDED})
 
+# Notes the platform writes into an order's history: stored in English, shown translated (labels.event_note).
+PAYMENT_RECEIVED = N_("payment received")
+READY_FOR_PICKUP = N_("ready for pickup")
+PAYMENT_WINDOW_PASSED = N_("payment window passed")
+SYSTEM_NOTES = frozenset({PAYMENT_RECEIVED, READY_FOR_PICKUP, PAYMENT_WINDOW_PASSED})
+
 
 class OutOfStock(ConflictError):
     code = "out_of_stock"
@@ -393,7 +399,7 @@ def confirm_payment(session: Session, actor: User, checkout_id: int, now: dateti
     checkout = session.get(Checkout, checkout_id)
     if checkout is None:
         raise NotFoundError(N_("Checkout not found."))
-    moved = [_move(session, order, OrderStatus.PAID, actor, "payment received", now)
+    moved = [_move(session, order, OrderStatus.PAID, actor, PAYMENT_RECEIVED, now)
              for order in checkout.orders if order.status == OrderStatus.PENDING_PAYMENT]
     if not any(moved):
         raise ConflictError(N_("Nothing to confirm: these orders are no longer waiting for payment."),
@@ -417,7 +423,7 @@ def ship_order(session: Session, actor: User, order_id: int, *, courier: str = "
         order.courier = clean_text(courier, field="courier", max_length=60)
         order.tracking_number = clean_text(tracking_number, field="tracking_number", max_length=80)
     if order.delivery_method == DeliveryMethod.PICKUP:
-        note = "ready for pickup"
+        note = READY_FOR_PICKUP
     else:
         note = f"{order.courier} {order.tracking_number}"
     _move(session, order, OrderStatus.SHIPPED, actor, note)
@@ -455,7 +461,7 @@ def expire_due(session: Session, now: datetime | None = None) -> int:
                             Order.expires_at <= now)
         .options(selectinload(Order.lines))
     ))
-    return sum(1 for order in due if _move(session, order, OrderStatus.EXPIRED, None, "payment window passed", now))
+    return sum(1 for order in due if _move(session, order, OrderStatus.EXPIRED, None, PAYMENT_WINDOW_PASSED, now))
 
 
 def buyer_orders(session: Session, buyer: User, now: datetime | None = None) -> Sequence[Order]:
