@@ -115,6 +115,8 @@ _TYPE_MESSAGES = {
     int: N_("Enter a whole number."),
     str: N_("Must be text."),
     bool: N_("Must be true or false."),
+    list: N_("Must be a list."),
+    dict: N_("Must be an object."),
 }
 
 

@@ -232,6 +232,74 @@ SCHEMAS: dict[str, Any] = {
             "per_page": {"type": "integer"},
         },
     },
+    "OrderCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["items", "payment_method"],
+        "properties": {
+            "items": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
+                "type": "object", "additionalProperties": False, "required": ["product_id", "quantity"],
+                "properties": {"product_id": {"type": "integer", "minimum": 1},
+                               "quantity": {"type": "integer", "minimum": 1, "maximum": 10000}}}},
+            "delivery": {"type": "object", "additionalProperties": False, "description":
+                         "For every KUBE of the checkout: pickup (default) or courier (recipient and address "
+                         "then required; the fee comes from each KUBE's settings).",
+                         "properties": {"method": {"type": "string", "enum": ["pickup", "courier"]},
+                                        "recipient_name": {"type": "string", "maxLength": 120},
+                                        "recipient_phone": {"type": "string", "maxLength": 30},
+                                        "address": {"type": "string", "maxLength": 1000}}},
+            "payment_method": {"type": "string", "enum": ["manual"],
+                               "description": "manual: a bank transfer with a unique amount code."},
+        },
+    },
+    "Order": {
+        "type": "object",
+        "required": ["id", "checkout_id", "kube", "status", "delivery", "goods_total", "total", "lines",
+                     "history", "created_at", "expires_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "checkout_id": {"type": "integer"},
+            "kube": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}},
+            "status": {"type": "string", "enum": ["pending_payment", "paid", "processing", "shipped", "delivered",
+                                                  "completed", "cancelled", "expired", "refunded"]},
+            "delivery": {"type": "object", "properties": {
+                "method": {"type": "string"}, "fee": {"type": "integer"},
+                "courier": {"type": "string", "nullable": True},
+                "tracking_number": {"type": "string", "nullable": True}}},
+            "goods_total": {"type": "integer"},
+            "total": {"type": "integer", "description": "Whole Rupiah: goods + delivery."},
+            "lines": {"type": "array", "items": {"type": "object", "properties": {
+                "product_id": {"type": "integer", "nullable": True}, "name": {"type": "string"},
+                "unit": {"type": "string"}, "unit_price": {"type": "integer"}, "quantity": {"type": "integer"},
+                "line_total": {"type": "integer"}}}},
+            "history": {"type": "array", "items": {"type": "object", "properties": {
+                "from": {"type": "string", "nullable": True}, "to": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}}}},
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+        },
+    },
+    "OrderList": {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {"items": {"type": "array", "items": _ref("Order")}, "total": {"type": "integer"}},
+    },
+    "Checkout": {
+        "type": "object",
+        "required": ["id", "payment_method", "goods_total", "delivery_total", "total", "expires_at", "orders"],
+        "properties": {
+            "id": {"type": "integer"},
+            "payment_method": {"type": "string"},
+            "goods_total": {"type": "integer"},
+            "delivery_total": {"type": "integer"},
+            "total": {"type": "integer"},
+            "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+            "orders": {"type": "array", "items": _ref("Order")},
+            "bank_transfer": {"type": "object", "properties": {
+                "amount": {"type": "integer", "description": "Total plus the unique code: transfer exactly this."},
+                "unique_code": {"type": "integer"}, "account": {"type": "string"}}},
+        },
+    },
     "SearchItem": {
         "type": "object",
         "required": ["id", "name", "url", "kube", "category", "price", "unit", "in_stock", "highlight", "snippet"],
@@ -431,6 +499,53 @@ PATHS: dict[str, Any] = {
             },
         },
     },
+    "/orders": {
+        "post": {
+            "operationId": "placeOrder",
+            "tags": ["orders"],
+            "summary": "Place one checkout with one order per KUBE; stock is reserved (prices and fees come "
+                       "from the server).",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("OrderCreate")}}},
+            "responses": {
+                "201": _json(_ref("Checkout"), "The checkout with its orders and how to pay."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "404": _error("NotFound"),
+                "409": _error("Conflict"),
+            },
+        },
+        "get": {
+            "operationId": "listOrders",
+            "tags": ["orders"],
+            "summary": "The buyer's orders, newest first.",
+            "security": _BEARER,
+            "responses": {"200": _json(_ref("OrderList"), "The orders."), "401": _error("Unauthorized")},
+        },
+    },
+    "/orders/{order_id}": {
+        "parameters": [{"name": "order_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1}}],
+        "get": {
+            "operationId": "getOrder",
+            "tags": ["orders"],
+            "summary": "An order, for its buyer, its KUBE's members or an operator.",
+            "security": _BEARER,
+            "responses": {"200": _json(_ref("Order"), "The order."), "401": _error("Unauthorized"),
+                          "404": _error("NotFound")},
+        },
+    },
+    "/kubes/{slug}/orders": {
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "get": {
+            "operationId": "listKubeOrders",
+            "tags": ["orders"],
+            "summary": "A KUBE's orders, for its members and operators.",
+            "security": _BEARER,
+            "responses": {"200": _json(_ref("OrderList"), "The orders."), "401": _error("Unauthorized"),
+                          "403": _error("Forbidden"), "404": _error("NotFound")},
+        },
+    },
     "/search": {
         "get": {
             "operationId": "searchProducts",
@@ -524,7 +639,7 @@ SPEC: dict[str, Any] = {
         '{"error": {"code", "message", "field"}}.',
     },
     "servers": [{"url": "/api/v1"}],
-    "tags": [{"name": "auth"}, {"name": "kubes"}, {"name": "products"}, {"name": "search"}, {"name": "meta"}],
+    "tags": [{"name": "auth"}, {"name": "kubes"}, {"name": "products"}, {"name": "orders"}, {"name": "search"}, {"name": "meta"}],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,

@@ -2,6 +2,7 @@
 
 import marketplace.api.kubes
 import marketplace.api.openapi
+import marketplace.api.orders
 import marketplace.api.products
 import marketplace.api.search
 import marketplace.api.tokens  # noqa: F401

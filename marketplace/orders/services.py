@@ -380,6 +380,7 @@ def buyer_checkout(session: Session, buyer: User, checkout_id: int) -> Checkout:
     checkout = session.scalar(
         select(Checkout).where(Checkout.id == checkout_id)
         .options(selectinload(Checkout.orders).selectinload(Order.lines),
+                 selectinload(Checkout.orders).selectinload(Order.events),
                  selectinload(Checkout.orders).joinedload(Order.kube))
     )
     if checkout is None or checkout.buyer_id != buyer.id:
@@ -469,7 +470,7 @@ def buyer_orders(session: Session, buyer: User, now: datetime | None = None) -> 
     expire_due(session, now)
     return list(session.scalars(
         select(Order).where(Order.buyer_id == buyer.id).order_by(Order.id.desc())
-        .options(selectinload(Order.lines), joinedload(Order.kube))
+        .options(selectinload(Order.lines), selectinload(Order.events), joinedload(Order.kube))
     ))
 
 
@@ -488,7 +489,8 @@ def kube_orders(session: Session, actor: User, kube_id: int, now: datetime | Non
     if statuses is not None:
         query = query.where(Order.status.in_(sorted(statuses)))
     return list(session.scalars(
-        query.order_by(Order.id.desc()).options(selectinload(Order.lines), joinedload(Order.buyer))
+        query.order_by(Order.id.desc()).options(selectinload(Order.lines), selectinload(Order.events),
+                                                joinedload(Order.buyer), joinedload(Order.kube))
     ))
 
 
