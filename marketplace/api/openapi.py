@@ -639,7 +639,7 @@ SPEC: dict[str, Any] = {
         '{"error": {"code", "message", "field"}}.',
     },
     "servers": [{"url": "/api/v1"}],
-    "tags": [{"name": "auth"}, {"name": "kubes"}, {"name": "products"}, {"name": "orders"}, {"name": "search"}, {"name": "meta"}],
+    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "search", "meta")],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,
