@@ -9,7 +9,7 @@ from marketplace.catalog.models import (
     Product,
     ProductPhoto,
 )
-from marketplace.orders.models import CartItem, Checkout, Order, OrderEvent, OrderLine
+from marketplace.orders.models import CartItem, Checkout, Notification, Order, OrderEvent, OrderLine
 from marketplace.search.models import SearchLog, SearchOutbox
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "FacilitatorAssignment",
     "Kube",
     "KubeMember",
+    "Notification",
     "Order",
     "OrderEvent",
     "OrderLine",

@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.auth.models import User
-from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Kube, Product, ProductStatus
+from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Kube, KubeMember, Product, ProductStatus
 from marketplace.catalog.permissions import member_role
 from marketplace.common import (
     N_,
@@ -35,6 +35,7 @@ from marketplace.orders.models import (
     CartItem,
     Checkout,
     DeliveryMethod,
+    Notification,
     Order,
     OrderEvent,
     OrderLine,
@@ -321,6 +322,8 @@ def place_checkout(
         checkout.delivery_total += fee
     checkout.total = checkout.goods_total + checkout.delivery_total
     session.flush()
+    for order in checkout.orders:
+        _notify(session, _member_ids(session, order.kube_id), order, NEW_ORDER, id=order.id, total=order.total)
     return checkout
 
 
@@ -347,8 +350,61 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
                            actor_id=actor.id if actor else None, note=note, created_at=now))
     if to in RELEASES_STOCK:
         _release(session, order)
+    # Each side hears of the moves the other side (or the platform) made.
+    buyer_hears, kube_hears = BUYER_NEWS.get(to), KUBE_NEWS.get(to)
+    if buyer_hears and (actor is None or actor.id != order.buyer_id):
+        _notify(session, [order.buyer_id], order, buyer_hears, id=order.id)
+    if kube_hears:
+        members = [m for m in _member_ids(session, order.kube_id) if actor is None or m != actor.id]
+        _notify(session, members, order, kube_hears, id=order.id)
     session.expire(order, ["status", "updated_at", "events"])
     return True
+
+
+# --- Notifications ----------------------------------------------------------------------------------
+
+NEW_ORDER = N_("New order #%(id)s for %(total)s: it is waiting for the buyer's payment.")
+BUYER_NEWS: dict[OrderStatus, str] = {
+    S.PAID: N_("Your payment for order #%(id)s has arrived."),
+    S.PROCESSING: N_("Order #%(id)s is being packed."),
+    S.SHIPPED: N_("Order #%(id)s is on its way (or ready for pickup)."),
+    S.CANCELLED: N_("Order #%(id)s was cancelled."),
+    S.EXPIRED: N_("Order #%(id)s expired: it was not paid in time."),
+    S.REFUNDED: N_("Order #%(id)s was cancelled; your payment is refunded."),
+}
+KUBE_NEWS: dict[OrderStatus, str] = {
+    S.PAID: N_("Order #%(id)s is paid: accept it and pack it."),
+    S.DELIVERED: N_("The buyer received order #%(id)s."),
+    S.CANCELLED: N_("Order #%(id)s was cancelled."),
+    S.EXPIRED: N_("Order #%(id)s expired unpaid; its stock is back on sale."),
+    S.REFUNDED: N_("Order #%(id)s was cancelled and refunded; its stock is back on sale."),
+}
+
+
+def _member_ids(session: Session, kube_id: int) -> list[int]:
+    return list(session.scalars(select(KubeMember.user_id).where(KubeMember.kube_id == kube_id)))
+
+
+def _notify(session: Session, user_ids: Iterable[int], order: Order, message: str, **params: object) -> None:
+    for user_id in dict.fromkeys(user_ids):
+        session.add(Notification(user_id=user_id, order_id=order.id, message=message, params=params))
+
+
+def notifications(session: Session, user: User, limit: int = 50) -> list[Notification]:
+    """The user's latest notifications, newest first."""
+    return list(session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(limit)
+    ))
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(session: Session, user: User, now: datetime | None = None) -> None:
+    session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                    .values(read_at=now or utcnow()))
 
 
 def _release(session: Session, order: Order) -> None:

@@ -13,7 +13,7 @@ from marketplace.orders import bp, services
 from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
 from marketplace.shop.forms import ActionForm
-from marketplace.web import MAX_ID, apply_error, current_actor, db_session, error_text, flash_refusal
+from marketplace.web import MAX_ID, apply_error, current_actor, db_session, error_text, flash_refusal, rupiah
 
 CART_KEY = "guest_cart"  # the session key of a guest's cart
 # The ways to pay that work without any key: a bank transfer to the platform's account (cash on delivery and
@@ -197,3 +197,29 @@ def cancel(order_id: int) -> Response:
             db_session().commit()
             flash(_("The order is cancelled."), "success")
     return redirect(url_for("orders.order", order_id=order_id))
+
+
+@bp.app_context_processor
+def _notification_count() -> dict[str, object]:
+    """`unread_notifications()` for the menu: one query, only when a page asks and someone is signed in."""
+
+    def unread() -> int:
+        return services.unread_count(db_session(), current_actor()) if current_user.is_authenticated else 0
+
+    return {"unread_notifications": unread}
+
+
+@bp.route("/notifications")
+@login_required
+def notifications() -> str:
+    found = services.notifications(db_session(), current_actor())
+    html = render_template("orders/notifications.html", notifications=found)
+    services.mark_read(db_session(), current_actor())
+    db_session().commit()
+    return html
+
+
+@bp.app_template_filter("notification_params")
+def _notification_params(params: dict[str, object]) -> dict[str, object]:
+    """Amounts in a notification shown as Rupiah in the reader's page."""
+    return {key: rupiah(value) if key == "total" and isinstance(value, int) else value for key, value in params.items()}

@@ -99,3 +99,32 @@ def test_one_cart_never_touches_another(app: Flask, session: Session, world: fac
     assert "Rp30.000" in guest.get("/cart").get_data(as_text=True)  # the guest's 2 are untouched
     assert "Keranjang Anda kosong." in buyer.get("/cart").get_data(as_text=True)
     assert [(i.guest_token is not None, i.quantity) for i in session.scalars(select(CartItem))] == [(True, 2)]
+
+
+def test_each_side_is_notified(app: Flask, session: Session, world: factories.World,
+                               login_as: Callable[[str], FlaskClient]) -> None:
+    from marketplace.orders import services
+    from marketplace.orders.models import Notification
+
+    placed = services.place_checkout(session, world.buyer, [(world.product_a.id, 2)], payment_method="manual")
+    session.commit()
+    order_id = placed.orders[0].id
+    ketua = login_as("ketua_a")
+    page = ketua.get("/notifications").get_data(as_text=True)
+    assert f"Pesanan baru #{order_id} senilai Rp30.000" in page
+    services.confirm_payment(session, world.operator, placed.id)
+    session.commit()
+    buyer = login_as("buyer")
+    assert '<span class="badge text-bg-warning">1</span>' in buyer.get("/").get_data(as_text=True)
+    assert f"Pembayaran Anda untuk pesanan #{order_id} sudah masuk." in buyer.get("/notifications").get_data(
+        as_text=True)
+    assert 'badge text-bg-warning' not in buyer.get("/").get_data(as_text=True)  # read now
+    # The buyer's own move is not announced to the buyer; the KUBE hears of it.
+    services.accept_order(session, world.ketua_a, order_id)
+    services.ship_order(session, world.ketua_a, order_id)
+    services.confirm_received(session, world.buyer, order_id)
+    session.commit()
+    messages = [(n.user_id, n.message) for n in session.scalars(select(Notification).order_by(Notification.id))]
+    assert (world.buyer.id, services.BUYER_NEWS[OrderStatus.SHIPPED]) in messages
+    assert (world.ketua_a.id, services.KUBE_NEWS[OrderStatus.DELIVERED]) in messages
+    assert login_as("ketua_b").get("/notifications").get_data(as_text=True).count("list-group-item") == 0
