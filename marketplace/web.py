@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, jsonify, render_template, request, send_from_directory, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
@@ -66,6 +67,17 @@ def url_with(**changes: object) -> str:
         else:
             args[key] = value
     return url_for(request.endpoint or "catalog.home", **(request.view_args or {}), **args)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default` (no open redirects)."""
+    target = target or ""
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return default  # browsers read "/\\host" as "//host"
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return default
 
 
 def lang_url(code: str) -> str:

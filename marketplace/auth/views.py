@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,18 +14,12 @@ from marketplace.auth import bp, services
 from marketplace.auth.forms import LoginForm, OrderTakerForm, PasswordForm, ProfileForm, RegisterForm
 from marketplace.catalog.services import kubes_of_member
 from marketplace.common import DomainError
-from marketplace.web import db_session, reject_form
+from marketplace.web import db_session, reject_form, safe_next
 
 
 def _safe_next(default: str) -> str:
     """Only redirect to a path on this site (no open redirects)."""
-    target = request.args.get("next") or ""
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return default  # browsers read "/\\host" as "//host"
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
+    return safe_next(request.args.get("next"), default)
 
 
 def _start_session(user: services.User, remember: bool) -> None:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace import media, regions
@@ -45,6 +45,7 @@ from marketplace.common import (
     slugify,
     utcnow,
 )
+from marketplace.search import outbox
 
 # A KUBE is 5-20 heads of household of one desa (Permensos 2/2019 on UEP aid to KUBE).
 MIN_MEMBERS = 5
@@ -656,12 +657,19 @@ def _editable_product(session: Session, actor: User, product_id: int) -> tuple[P
     return product, actions
 
 
-def update_product(session: Session, actor: User, product_id: int, fields: Mapping[str, object]) -> Product:
-    """Edit a product. Content changes to a published product send it back to review."""
+def update_product(session: Session, actor: User, product_id: int, fields: Mapping[str, object],
+                   *, shown_stock: int | None = None) -> Product:
+    """Edit a product. Content changes to a published product send it back to review.
+
+    `shown_stock` is the stock the member's form showed: orders may have taken some since, so the member's
+    change is applied as a difference (20 -> 30 adds 10 to whatever is left) and an unchanged field leaves
+    the stock alone; without it (the API) the stock is set as given."""
     product, actions = _editable_product(session, actor, product_id)
     if product.status == ProductStatus.ARCHIVED:
         raise ConflictError(N_("Restore the product before editing it."))
     values = _clean_product_fields(session, fields)
+    if shown_stock is not None and "stock" in values:
+        _change_stock(session, product, values.pop("stock") - shown_stock)
     content_changed = any(
         key in CONTENT_FIELDS and getattr(product, key) != value for key, value in values.items()
     )
@@ -674,8 +682,25 @@ def update_product(session: Session, actor: User, product_id: int, fields: Mappi
     return product
 
 
-def set_stock(session: Session, actor: User, product_id: int, stock: object) -> Product:
-    return update_product(session, actor, product_id, {"stock": stock})
+def set_stock(session: Session, actor: User, product_id: int, stock: object,
+              *, shown_stock: int | None = None) -> Product:
+    return update_product(session, actor, product_id, {"stock": stock}, shown_stock=shown_stock)
+
+
+def _change_stock(session: Session, product: Product, delta: int) -> None:
+    """Add `delta` to the stock in one conditional UPDATE (a checkout may be reserving at the same time)."""
+    if delta == 0:
+        return
+    changed = session.execute(
+        update(Product).where(Product.id == product.id, Product.stock + delta >= 0, Product.stock + delta <= MAX_STOCK)
+        .values(stock=Product.stock + delta).execution_options(synchronize_session=False)
+    )
+    session.expire(product, ["stock"])
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(
+            N_("Orders took some of the stock meanwhile: it is now %(stock)s. Check it and save again."),
+            field="stock", stock=product.stock)
+    outbox.enqueue(session, "product", [product.id])
 
 
 def submit_product(session: Session, actor: User, product_id: int) -> Product:

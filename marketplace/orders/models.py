@@ -91,7 +91,10 @@ class Checkout(db.Model):  # type: ignore[name-defined]
 
     @property
     def amount_due(self) -> int:
-        return self.total + self.unique_code
+        """What the buyer still has to transfer: the orders still waiting for payment (one may have been
+        cancelled meanwhile), plus the unique code; nothing once none waits."""
+        waiting = sum(o.total for o in self.orders if o.status == OrderStatus.PENDING_PAYMENT)
+        return waiting + self.unique_code if waiting else 0
 
 
 class Order(db.Model):  # type: ignore[name-defined]

@@ -45,6 +45,9 @@ from marketplace.orders.models import (
 from marketplace.search import outbox
 
 MAX_LINES = 50
+MAX_PENDING_CHECKOUTS = 3
+# The payment methods with a working provider (cash on delivery and cards come with their providers).
+AVAILABLE_PAYMENT_METHODS = (PaymentMethod.MANUAL.value,)
 MAX_QUANTITY = 10_000
 # How long an unpaid order holds its stock (issue 4: 24 h for a bank transfer, 30 min for a card).
 PAYMENT_WINDOWS = {PaymentMethod.MANUAL: timedelta(hours=24), PaymentMethod.STRIPE: timedelta(minutes=30)}
@@ -149,6 +152,14 @@ def remove_from_cart(session: Session, owner: CartOwner, product_id: int) -> Non
     session.execute(delete(CartItem).where(owner.where(), CartItem.product_id == product_id))
 
 
+def take_from_cart(session: Session, owner: CartOwner, product_ids: Collection[int]) -> None:
+    """Empty these lines of the cart as a checkout takes them; when they are already gone (the same checkout
+    sent twice: the other request took them) refuse, so one cart makes one checkout."""
+    taken = session.execute(delete(CartItem).where(owner.where(), CartItem.product_id.in_(list(product_ids))))
+    if taken.rowcount != len(product_ids):  # type: ignore[attr-defined]
+        raise ConflictError(N_("This cart has just been checked out; see your orders."), field="items")
+
+
 def merge_guest_cart(session: Session, guest_token: str, user: User) -> int:
     """On sign-in, the guest's cart joins the account's (quantities of the same product add up)."""
     guest = list(session.scalars(select(CartItem).where(CartItem.guest_token == guest_token)))
@@ -234,6 +245,18 @@ def _clean_delivery(kube: Kube, delivery: Delivery) -> tuple[DeliveryMethod, str
     return method, name, phone, address
 
 
+def _unique_code(session: Session, total: int) -> int:
+    """1-999 added to a bank transfer so the operator can tell transfers apart: never the amount of another
+    checkout still waiting for its transfer."""
+    taken = set(session.scalars(
+        select(Checkout.total + Checkout.unique_code).where(
+            Checkout.payment_method == PaymentMethod.MANUAL, Checkout.total.between(total, total + 999),
+            exists().where(Order.checkout_id == Checkout.id, Order.status == OrderStatus.PENDING_PAYMENT))
+    ))
+    free = [code for code in range(1, 1000) if total + code not in taken]
+    return secrets.choice(free) if free else secrets.randbelow(999) + 1
+
+
 def _clean_items(items: Iterable[tuple[object, object]]) -> dict[int, int]:
     wanted: dict[int, int] = {}
     for product_id, quantity in items:
@@ -259,6 +282,14 @@ def place_checkout(
     """Reserve the stock and create one checkout with one order per KUBE (the caller commits, or rolls back
     on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all."""
     now = now or utcnow()
+    if payment_method not in AVAILABLE_PAYMENT_METHODS:
+        raise ValidationError(N_("Choose a payment method."), field="payment_method")
+    pending = session.scalar(select(func.count(Checkout.id)).where(
+        Checkout.buyer_id == buyer.id,
+        exists().where(Order.checkout_id == Checkout.id, Order.status == OrderStatus.PENDING_PAYMENT)))
+    if (pending or 0) >= MAX_PENDING_CHECKOUTS:
+        # Unpaid checkouts hold stock: one account must not be able to lock a KUBE's whole stock.
+        raise ConflictError(N_("Pay or cancel your unpaid orders before placing more."), field="payment_method")
     try:
         method = PaymentMethod(payment_method)
     except ValueError:
@@ -300,7 +331,7 @@ def place_checkout(
     expires = now + window if window else None
     checkout = Checkout(buyer_id=buyer.id, payment_method=method, goods_total=0, delivery_total=0, total=0,
                         created_at=now, expires_at=expires,
-                        unique_code=secrets.randbelow(999) + 1 if method == PaymentMethod.MANUAL else 0)
+                        unique_code=0)
     session.add(checkout)
     for kube_id, kube_products in by_kube.items():
         kube = kube_products[0].kube
@@ -321,6 +352,8 @@ def place_checkout(
         checkout.goods_total += goods
         checkout.delivery_total += fee
     checkout.total = checkout.goods_total + checkout.delivery_total
+    if method == PaymentMethod.MANUAL:
+        checkout.unique_code = _unique_code(session, checkout.total)
     session.flush()
     for order in checkout.orders:
         _notify(session, _member_ids(session, order.kube_id), order, NEW_ORDER, id=order.id, total=order.total)
@@ -407,9 +440,15 @@ def mark_read(session: Session, user: User, now: datetime | None = None) -> None
                     .values(read_at=now or utcnow()))
 
 
+def _strict_move(session: Session, order: Order, to: OrderStatus, actor: User | None, note: str = "") -> None:
+    if not _move(session, order, to, actor, note):
+        raise ConflictError(N_("The order changed meanwhile; reload the page."), field="status")
+
+
 def _release(session: Session, order: Order) -> None:
     ids = []
-    for line in order.lines:
+    # In product-id order, like checkouts reserve: two transactions never wait on each other crosswise.
+    for line in sorted(order.lines, key=lambda line: line.product_id or 0):
         if line.product_id is None:
             continue
         session.execute(update(Product).where(Product.id == line.product_id)
@@ -468,7 +507,7 @@ def confirm_payment(session: Session, actor: User, checkout_id: int, now: dateti
 def accept_order(session: Session, actor: User, order_id: int) -> Order:
     order = get_order(session, actor, order_id)
     _require_kube_member(session, actor, order)
-    _move(session, order, OrderStatus.PROCESSING, actor)
+    _strict_move(session, order, OrderStatus.PROCESSING, actor)
     return order
 
 
@@ -483,7 +522,7 @@ def ship_order(session: Session, actor: User, order_id: int, *, courier: str = "
         note = READY_FOR_PICKUP
     else:
         note = f"{order.courier} {order.tracking_number}"
-    _move(session, order, OrderStatus.SHIPPED, actor, note)
+    _strict_move(session, order, OrderStatus.SHIPPED, actor, note)
     return order
 
 
@@ -491,16 +530,20 @@ def confirm_received(session: Session, actor: User, order_id: int) -> Order:
     order = get_order(session, actor, order_id)
     if order.buyer_id != actor.id:
         raise PermissionDenied(N_("Only the buyer can confirm receipt."))
-    _move(session, order, OrderStatus.DELIVERED, actor)
+    _strict_move(session, order, OrderStatus.DELIVERED, actor)
     return order
 
 
 def cancel_order(session: Session, actor: User, order_id: int, reason: str) -> Order:
-    """The buyer (before it is paid) or the KUBE or an operator cancels, with a reason; stock goes back."""
+    """The buyer (before paying), the KUBE or an operator cancels, with a reason; stock goes back. A paid
+    order is refunded, which only the KUBE or an operator decides (the buyer asks them)."""
     order = get_order(session, actor, order_id)
     note = clean_text(reason, field="reason", max_length=500)
     is_buyer = order.buyer_id == actor.id
-    if not is_buyer:
+    if not is_buyer or order.status != OrderStatus.PENDING_PAYMENT:
+        if is_buyer and member_role(session, actor, order.kube_id) is None and not actor.is_operator:
+            raise ConflictError(N_("A paid order can only be cancelled by the KUBE: send them a message."),
+                                field="status")
         _require_kube_member(session, actor, order)
     target = OrderStatus.CANCELLED if order.status == OrderStatus.PENDING_PAYMENT else OrderStatus.REFUNDED
     if target == OrderStatus.REFUNDED and order.status not in (OrderStatus.PAID, OrderStatus.PROCESSING):
@@ -516,6 +559,7 @@ def expire_due(session: Session, now: datetime | None = None) -> int:
     due = list(session.scalars(
         select(Order).where(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at.is_not(None),
                             Order.expires_at <= now)
+        .order_by(Order.id)
         .options(selectinload(Order.lines))
     ))
     return sum(1 for order in due if _move(session, order, OrderStatus.EXPIRED, None, PAYMENT_WINDOW_PASSED, now))

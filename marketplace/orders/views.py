@@ -13,7 +13,16 @@ from marketplace.orders import bp, services
 from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
 from marketplace.shop.forms import ActionForm
-from marketplace.web import MAX_ID, apply_error, current_actor, db_session, error_text, flash_refusal, rupiah
+from marketplace.web import (
+    MAX_ID,
+    apply_error,
+    current_actor,
+    db_session,
+    error_text,
+    flash_refusal,
+    rupiah,
+    safe_next,
+)
 
 CART_KEY = "guest_cart"  # the session key of a guest's cart
 # The ways to pay that work without any key: a bank transfer to the platform's account (cash on delivery and
@@ -27,8 +36,9 @@ def _owner(*, create: bool = False) -> services.CartOwner | None:
     token = session.get(CART_KEY)
     if current_user.is_authenticated:
         if token:
+            # Merged in this request's transaction; the token stays in the session, so a request that ends
+            # without committing merges again next time (after a commit nothing is left under it).
             services.merge_guest_cart(db_session(), token, current_actor())
-            session.pop(CART_KEY, None)
         return services.CartOwner(user_id=current_actor().id)
     if not token:
         if not create:
@@ -38,8 +48,7 @@ def _owner(*, create: bool = False) -> services.CartOwner | None:
 
 
 def _back(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next"), default)
 
 
 @bp.route("/cart")
@@ -120,10 +129,9 @@ def checkout() -> str | Response:
         }
         items = [(product.id, item.quantity) for g in groups for item, product in g.items]
         try:
+            services.take_from_cart(db_session(), owner, {product_id for product_id, _qty in items})
             placed = services.place_checkout(db_session(), buyer, items, payment_method=form.payment_method.data or "",
                                              delivery=delivery)
-            for product_id, _qty in items:
-                services.remove_from_cart(db_session(), owner, product_id)
         except DomainError as error:
             db_session().rollback()
             apply_error(form, error)

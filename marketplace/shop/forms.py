@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -28,6 +37,7 @@ class ProductForm(Form):
     stock = StringField(_l("Stock"), default="0")
     min_order_qty = StringField(_l("Minimum order"), default="1")
     weight_grams = StringField(_l("Weight per unit (grams)"), default="0")
+    stock_shown = HiddenField()  # what the form showed: the change is applied on top of later orders
     photo = MultipleFileField(_l("Add photos"))
     save = SubmitField(_l("Save as draft"))
     send = SubmitField(_l("Save and send for review"))
@@ -58,6 +68,7 @@ class ProductForm(Form):
 
 class StockForm(Form):
     stock = StringField(_l("Stock"), validators=[DataRequired()])
+    stock_shown = HiddenField()  # what the page showed: the change is applied on top of later orders
 
 
 class ActionForm(Form):

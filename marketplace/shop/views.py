@@ -42,6 +42,15 @@ def _kube(slug: str, action: Action) -> Kube:
     return kube
 
 
+def _shown(raw: str | None) -> int | None:
+    """The stock a form showed (None from an old page or junk: the stock is then set as typed)."""
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if 0 <= value <= services.MAX_STOCK else None
+
+
 def _read_upload(upload: FileStorage) -> bytes:
     """The upload's bytes, reading one byte past the limit at most (the service refuses it then)."""
     return upload.stream.read(image_limits().max_bytes + 1)
@@ -148,7 +157,8 @@ def edit_product(slug: str, product_id: int) -> str | Response:
     if form.validate_on_submit():
         send = bool(form.send.data) and product.status == ProductStatus.DRAFT
         try:
-            services.update_product(db_session(), user, product.id, form.values())
+            services.update_product(db_session(), user, product.id, form.values(),
+                                    shown_stock=_shown(form.stock_shown.data))
             _add_photos(form, product)
             if send:
                 services.submit_product(db_session(), user, product.id)
@@ -180,7 +190,8 @@ def set_stock(slug: str, product_id: int) -> Response:
         flash(_("Enter the stock as a whole number."), "danger")
     else:
         try:
-            services.set_stock(db_session(), user, product.id, form.stock.data)
+            services.set_stock(db_session(), user, product.id, form.stock.data,
+                               shown_stock=_shown(form.stock_shown.data))
         except DomainError as error:
             flash_refusal(error)
         else:

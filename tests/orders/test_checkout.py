@@ -162,15 +162,16 @@ def test_cancel_releases_stock_exactly_once(session: Session, world: factories.W
 
 def test_unpaid_orders_expire_and_give_stock_back(session: Session, world: factories.World) -> None:
     now = utcnow()
-    services.place_checkout(session, world.buyer, [(world.product_a.id, 3)], payment_method="stripe", now=now)
-    services.place_checkout(session, world.buyer, [(world.product_b.id, 1)], payment_method="manual", now=now)
+    services.place_checkout(session, world.buyer, [(world.product_a.id, 3)], payment_method="manual", now=now)
+    services.place_checkout(session, world.buyer, [(world.product_b.id, 1)], payment_method="manual",
+                            now=now + timedelta(hours=2))
     session.commit()
-    assert services.expire_due(session, now + timedelta(minutes=29)) == 0
-    assert services.expire_due(session, now + timedelta(minutes=31)) == 1  # the card one
+    assert services.expire_due(session, now + timedelta(hours=23)) == 0
+    assert services.expire_due(session, now + timedelta(hours=25)) == 1  # the first one
     session.commit()
     assert stock(session, world.product_a) == 10 and stock(session, world.product_b) == 9
     # Lazily too: the buyer's order list settles what is due.
-    orders = services.buyer_orders(session, world.buyer, now + timedelta(hours=25))
+    orders = services.buyer_orders(session, world.buyer, now + timedelta(hours=27))
     session.commit()
     assert sorted(o.status.value for o in orders) == ["expired", "expired"]
     assert stock(session, world.product_b) == 10
@@ -205,14 +206,15 @@ def test_fifty_concurrent_buyers_never_oversell(app: Flask, session: Session, wo
     """50 threads, each with its own database connection and transaction, try to buy 1 of a product with
     stock 5: exactly 5 succeed, stock ends at 0, never below."""
     world.product_a.stock = 5
+    buyer_ids = [factories.make_user(session).id for _ in range(BUYERS)]
     session.commit()
     engine = create_engine(database_url, poolclass=NullPool)  # a real connection per buyer, all at once
-    product_id, buyer_id = world.product_a.id, world.buyer.id
+    product_id = world.product_a.id
     results: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(BUYERS)
 
-    def buy() -> None:
+    def buy(buyer_id: int) -> None:
         with app.app_context():
             own = Session(engine)
             try:
@@ -232,7 +234,7 @@ def test_fifty_concurrent_buyers_never_oversell(app: Flask, session: Session, wo
             with lock:
                 results.append(outcome)
 
-    threads = [threading.Thread(target=buy) for _ in range(BUYERS)]
+    threads = [threading.Thread(target=buy, args=(buyer_id,)) for buyer_id in buyer_ids]
     for t in threads:
         t.start()
     for t in threads:
@@ -241,4 +243,49 @@ def test_fifty_concurrent_buyers_never_oversell(app: Flask, session: Session, wo
     assert sorted(set(results)) == ["out", "sold"], [r for r in results if r.startswith("error")][:3]
     assert results.count("sold") == 5 and results.count("out") == BUYERS - 5
     assert stock(session, world.product_a) == 0
-    assert len(session.scalars(select(Order).where(Order.buyer_id == buyer_id)).all()) == 5
+    assert len(session.scalars(select(Order)).all()) == 5
+
+
+def test_unpaid_checkouts_per_buyer_are_capped(session: Session, world: factories.World) -> None:
+    for _ in range(services.MAX_PENDING_CHECKOUTS):
+        services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual")
+    with pytest.raises(ConflictError):
+        services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual")
+    with pytest.raises(ValidationError):  # no provider yet
+        services.place_checkout(session, world.anggota_a, [(world.product_a.id, 1)], payment_method="cod")
+
+
+def test_bank_transfer_amounts_never_collide_and_follow_cancellations(session: Session,
+                                                                      world: factories.World) -> None:
+    first = services.place_checkout(session, world.buyer, [(world.product_a.id, 1), (world.product_b.id, 1)],
+                                    payment_method="manual")
+    second = services.place_checkout(session, world.anggota_a, [(world.product_a.id, 1), (world.product_b.id, 1)],
+                                     payment_method="manual")
+    session.commit()
+    assert first.amount_due != second.amount_due
+    order_b = next(o for o in first.orders if o.kube_id == world.kube_b.id)
+    services.cancel_order(session, world.ketua_b, order_b.id, "stok rusak")
+    session.commit()
+    session.refresh(first)
+    assert first.amount_due == 15_000 + first.unique_code  # only KUBE A's order is still to pay
+
+
+def test_a_buyer_cannot_refund_a_paid_order(session: Session, world: factories.World) -> None:
+    placed = services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual")
+    services.confirm_payment(session, world.operator, placed.id)
+    with pytest.raises(ConflictError):
+        services.cancel_order(session, world.buyer, placed.orders[0].id, "tidak jadi")
+
+
+def test_a_member_saving_stale_stock_does_not_undo_sales(session: Session, world: factories.World) -> None:
+    from marketplace.catalog import services as catalog
+
+    shown = world.product_a.stock  # 10 on the member's page
+    services.place_checkout(session, world.buyer, [(world.product_a.id, 4)], payment_method="manual")
+    session.commit()
+    catalog.set_stock(session, world.ketua_a, world.product_a.id, shown, shown_stock=shown)  # unchanged field
+    assert stock(session, world.product_a) == 6
+    catalog.set_stock(session, world.ketua_a, world.product_a.id, shown + 5, shown_stock=shown)  # +5 restocked
+    assert stock(session, world.product_a) == 11
+    with pytest.raises(ConflictError):
+        catalog.set_stock(session, world.ketua_a, world.product_a.id, 0, shown_stock=20)  # would go below 0
