@@ -9,7 +9,15 @@ from marketplace.catalog.models import (
     Product,
     ProductPhoto,
 )
-from marketplace.orders.models import CartItem, Checkout, Notification, Order, OrderEvent, OrderLine
+from marketplace.orders.models import (
+    CartItem,
+    Checkout,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderMessage,
+)
 from marketplace.search.models import SearchLog, SearchOutbox
 
 __all__ = [
@@ -24,6 +32,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OrderMessage",
     "OrderTakerProfile",
     "Product",
     "ProductPhoto",

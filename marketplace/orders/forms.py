@@ -30,3 +30,7 @@ class CheckoutForm(Form):
 
 class CancelForm(Form):
     reason = StringField(_l("Reason"), validators=[Length(max=500)])
+
+
+class MessageForm(Form):
+    body = TextAreaField(_l("Message"), validators=[Length(max=2000)])

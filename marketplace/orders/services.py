@@ -39,6 +39,7 @@ from marketplace.orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderMessage,
     OrderStatus,
     PaymentMethod,
 )
@@ -627,3 +628,34 @@ def awaiting_transfers(session: Session, actor: User, now: datetime | None = Non
         .order_by(Checkout.created_at, Checkout.id)
         .options(joinedload(Checkout.buyer), selectinload(Checkout.orders).joinedload(Order.kube))
     ))
+
+
+# --- Messages on an order -----------------------------------------------------------------------------
+
+NEW_MESSAGE = N_("New message on order #%(id)s.")
+
+
+def order_messages(session: Session, viewer: User, order_id: int) -> list[OrderMessage]:
+    """The thread of an order, oldest first: for its buyer, its KUBE's members and operators only."""
+    order = get_order(session, viewer, order_id)
+    return list(session.scalars(
+        select(OrderMessage).where(OrderMessage.order_id == order.id).order_by(OrderMessage.id)
+        .options(joinedload(OrderMessage.author))
+    ))
+
+
+def post_message(session: Session, author: User, order_id: int, body: str) -> OrderMessage:
+    """The buyer or one of the KUBE's members writes in the order's thread; the other side is notified."""
+    order = get_order(session, author, order_id)
+    is_buyer = order.buyer_id == author.id
+    is_member = member_role(session, author, order.kube_id) is not None
+    if not (is_buyer or is_member):
+        raise PermissionDenied(N_("Only the buyer and the KUBE's members write on an order."))
+    message = OrderMessage(order_id=order.id, author_id=author.id,
+                           body=clean_text(body, field="body", max_length=2000))
+    session.add(message)
+    others = set(_member_ids(session, order.kube_id)) | {order.buyer_id}
+    others.discard(author.id)
+    _notify(session, sorted(others), order, NEW_MESSAGE, id=order.id)
+    session.flush()
+    return message

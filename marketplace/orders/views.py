@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from marketplace.catalog.models import Kube
 from marketplace.common import N_, DomainError, clean_int
 from marketplace.orders import bp, services
-from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, QuantityForm
+from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, MessageForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
 from marketplace.shop.forms import ActionForm
 from marketplace.web import (
@@ -171,7 +171,9 @@ def orders() -> str:
 def order(order_id: int) -> str:
     found = services.get_order(db_session(), current_actor(), order_id)
     return render_template("orders/detail.html", order=found, cancel_form=CancelForm(), action=ActionForm(),
-                           is_buyer=found.buyer_id == current_actor().id, OrderStatus=OrderStatus)
+                           is_buyer=found.buyer_id == current_actor().id, OrderStatus=OrderStatus,
+                           messages=services.order_messages(db_session(), current_actor(), order_id),
+                           message_form=MessageForm())
 
 
 @bp.route("/orders/<id:order_id>/received", methods=["POST"])
@@ -231,3 +233,23 @@ def notifications() -> str:
 def _notification_params(params: dict[str, object]) -> dict[str, object]:
     """Amounts in a notification shown as Rupiah in the reader's page."""
     return {key: rupiah(value) if key == "total" and isinstance(value, int) else value for key, value in params.items()}
+
+
+@bp.route("/orders/<id:order_id>/messages", methods=["POST"])
+@login_required
+def post_message(order_id: int) -> Response:
+    form = MessageForm()
+    back = _back(url_for("orders.order", order_id=order_id))
+    if form.validate_on_submit():
+        try:
+            services.post_message(db_session(), current_actor(), order_id, form.body.data or "")
+        except DomainError as error:
+            db_session().rollback()
+            if error.field == "body":
+                flash(error_text(error), "danger")
+            else:
+                flash_refusal(error)
+        else:
+            db_session().commit()
+            flash(_("Message sent."), "success")
+    return redirect(back + "#messages")

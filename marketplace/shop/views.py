@@ -11,12 +11,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from marketplace import labels
-from marketplace.catalog import services
+from marketplace.catalog import permissions, services
 from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
 from marketplace.orders import services as orders
+from marketplace.orders.forms import MessageForm
 from marketplace.orders.models import DeliveryMethod, Order, OrderStatus
 from marketplace.shop import bp
 from marketplace.shop.forms import (
@@ -448,6 +449,8 @@ def _order_page(kube: Kube, order: Order, *, ship_form: ShipForm | None = None,
         cancel_form=cancel_form or CancelOrderForm(), action_form=ActionForm(),
         can_cancel=order.status in CANCELLABLE, actions=allowed_actions(db_session(), current_actor(), kube),
         Action=Action, OrderStatus=OrderStatus, DeliveryMethod=DeliveryMethod,
+        messages=orders.order_messages(db_session(), current_actor(), order.id), message_form=MessageForm(),
+        is_member=permissions.member_role(db_session(), current_actor(), kube.id) is not None,
     )
 
 

@@ -128,3 +128,33 @@ def test_each_side_is_notified(app: Flask, session: Session, world: factories.Wo
     assert (world.buyer.id, services.BUYER_NEWS[OrderStatus.SHIPPED]) in messages
     assert (world.ketua_a.id, services.KUBE_NEWS[OrderStatus.DELIVERED]) in messages
     assert login_as("ketua_b").get("/notifications").get_data(as_text=True).count("list-group-item") == 0
+
+
+def test_messages_between_the_buyer_and_the_kube(app: Flask, session: Session, world: factories.World,
+                                                 login_as: Callable[[str], FlaskClient]) -> None:
+    from marketplace.common import PermissionDenied
+    from marketplace.orders import services
+    from marketplace.orders.models import Notification
+
+    placed = services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual")
+    session.commit()
+    order_id = placed.orders[0].id
+    buyer = login_as("buyer")
+    buyer.post(f"/orders/{order_id}/messages", data={"body": "Bisa diambil <b>besok</b>?"})
+    page = login_as("ketua_a").get(f"/my-kube/{world.kube_a.slug}/orders/{order_id}").get_data(as_text=True)
+    assert "Bisa diambil &lt;b&gt;besok&lt;/b&gt;?" in page
+    login_as("anggota_a").post(f"/orders/{order_id}/messages", data={
+        "body": "Bisa, jam 9.", "next": f"/my-kube/{world.kube_a.slug}/orders/{order_id}"})
+    assert "Bisa, jam 9." in buyer.get(f"/orders/{order_id}").get_data(as_text=True)
+    notified = {n.user_id for n in session.scalars(select(Notification).where(
+        Notification.message == services.NEW_MESSAGE))}
+    assert notified == {world.ketua_a.id, world.anggota_a.id, world.buyer.id}
+    # Outsiders cannot read or write; an operator reads but does not write.
+    assert login_as("ketua_b").get(f"/orders/{order_id}").status_code == 404
+    assert len(services.order_messages(session, world.operator, order_id)) == 2
+    import pytest
+
+    with pytest.raises(PermissionDenied):
+        services.post_message(session, world.operator, order_id, "hai")
+    response = buyer.post(f"/orders/{order_id}/messages", data={"body": ""})
+    assert response.status_code == 302 and len(services.order_messages(session, world.buyer, order_id)) == 2
