@@ -50,6 +50,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Where buyers send bank transfers (the manual payment provider); an operator matches them.
         "PLATFORM_BANK_ACCOUNT": env.get("MARKETPLACE_PLATFORM_BANK_ACCOUNT",
                                          "BRI 0123-01-000111-30-1 a.n. Yayasan Pasar KUBE (demo)"),
+        # The platform's fee on each KUBE's goods, in basis points (200 = 2 %), fixed on an order when placed.
+        "PLATFORM_FEE_BPS": int(env.get("MARKETPLACE_PLATFORM_FEE_BPS", "200")),
+        # Card payments through Stripe: off until a secret key is set. STRIPE_API_BASE and STRIPE_JS_URL point
+        # at another server (a test double); unset means the real Stripe.
+        "STRIPE_SECRET_KEY": env.get("MARKETPLACE_STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("MARKETPLACE_STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("MARKETPLACE_STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("MARKETPLACE_STRIPE_API_BASE", ""),
+        "STRIPE_JS_URL": env.get("MARKETPLACE_STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         "SEARCH_BACKEND": env.get("MARKETPLACE_SEARCH_BACKEND", "whoosh"),
         "SEARCH_DIR": env.get("MARKETPLACE_SEARCH_DIR", str(instance / "search")),
         "SEARCH_INDEXER": env.get("MARKETPLACE_SEARCH_INDEXER", "thread"),
@@ -67,6 +76,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         secure = _bool(env["MARKETPLACE_SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = secure
         config["REMEMBER_COOKIE_SECURE"] = secure
+    if not 0 <= config["PLATFORM_FEE_BPS"] <= 5000:
+        raise ConfigError("MARKETPLACE_PLATFORM_FEE_BPS must be between 0 and 5000 (50 %).")
+    if config["STRIPE_SECRET_KEY"] and not (config["STRIPE_PUBLISHABLE_KEY"] and config["STRIPE_WEBHOOK_SECRET"]):
+        raise ConfigError("Card payments need MARKETPLACE_STRIPE_PUBLISHABLE_KEY and "
+                          "MARKETPLACE_STRIPE_WEBHOOK_SECRET as well as the secret key.")
     if config["SEARCH_INDEXER"] not in ("thread", "off"):
         raise ConfigError("MARKETPLACE_SEARCH_INDEXER must be 'thread' or 'off'.")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

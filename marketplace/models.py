@@ -9,6 +9,7 @@ from marketplace.catalog.models import (
     Product,
     ProductPhoto,
 )
+from marketplace.ledger.models import LedgerEntry, Payout
 from marketplace.orders.models import (
     CartItem,
     Checkout,
@@ -18,6 +19,8 @@ from marketplace.orders.models import (
     OrderLine,
     OrderMessage,
 )
+from marketplace.payments.models import PaymentEvent, Refund
+from marketplace.reviews.models import KubeReview, ProductReview
 from marketplace.search.models import SearchLog, SearchOutbox
 
 __all__ = [
@@ -28,14 +31,20 @@ __all__ = [
     "FacilitatorAssignment",
     "Kube",
     "KubeMember",
+    "KubeReview",
+    "LedgerEntry",
     "Notification",
     "Order",
     "OrderEvent",
     "OrderLine",
     "OrderMessage",
     "OrderTakerProfile",
+    "PaymentEvent",
+    "Payout",
     "Product",
     "ProductPhoto",
+    "ProductReview",
+    "Refund",
     "SearchLog",
     "SearchOutbox",
     "User",

@@ -83,6 +83,8 @@ class Checkout(db.Model):  # type: ignore[name-defined]
     total: Mapped[int] = mapped_column(BigInteger)
     # Bank transfer: the buyer sends total + unique_code, so the operator can tell transfers apart.
     unique_code: Mapped[int] = mapped_column(Integer, default=0)
+    # Card payments: the Stripe PaymentIntent that pays the whole checkout.
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -117,6 +119,8 @@ class Order(db.Model):  # type: ignore[name-defined]
     delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     goods_total: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(BigInteger)
+    # The platform's fee on the goods, fixed when the order is placed (the rate may change later).
+    platform_fee: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     weight_grams: Mapped[int] = mapped_column(Integer, default=0)
     recipient_name: Mapped[str] = mapped_column(String(120), default="")
     recipient_phone: Mapped[str] = mapped_column(String(30), default="")
@@ -126,6 +130,8 @@ class Order(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the money arrived (a confirmed transfer, a card payment, or cash the KUBE's bendahara received).
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     kube: Mapped[Kube] = relationship()

@@ -31,6 +31,7 @@ from marketplace.common import (
     clean_text,
     utcnow,
 )
+from marketplace.ledger import services as ledger
 from marketplace.orders.models import (
     CartItem,
     Checkout,
@@ -279,9 +280,11 @@ def place_checkout(
     payment_method: str,
     delivery: Mapping[int, Delivery] | Delivery = Delivery(),
     now: datetime | None = None,
+    fee_bps: int = 0,
 ) -> Checkout:
     """Reserve the stock and create one checkout with one order per KUBE (the caller commits, or rolls back
-    on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all."""
+    on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all. `fee_bps` is the
+    platform's fee on the goods in basis points, fixed on each order (the KUBE ledger uses it)."""
     now = now or utcnow()
     if payment_method not in AVAILABLE_PAYMENT_METHODS:
         raise ValidationError(N_("Choose a payment method."), field="payment_method")
@@ -346,6 +349,7 @@ def place_checkout(
         order = Order(kube_id=kube_id, buyer_id=buyer.id, delivery_method=how, delivery_fee=fee, goods_total=goods,
                       total=goods + fee, weight_grams=weight, recipient_name=name, recipient_phone=phone,
                       address=address, created_at=now, expires_at=expires, lines=lines,
+                      platform_fee=ledger.platform_fee(goods, fee_bps),
                       status=OrderStatus.PENDING_PAYMENT)
         order.events.append(OrderEvent(from_status=None, to_status=OrderStatus.PENDING_PAYMENT.value,
                                        actor_id=buyer.id, note="", created_at=now))
@@ -384,6 +388,12 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
                            actor_id=actor.id if actor else None, note=note, created_at=now))
     if to in RELEASES_STOCK:
         _release(session, order)
+    if to == OrderStatus.PAID:
+        session.execute(update(Order).where(Order.id == order.id).values(paid_at=now)
+                        .execution_options(synchronize_session=False))
+        ledger.credit_order(session, order, now)
+    elif to == OrderStatus.REFUNDED:
+        ledger.debit_refund(session, order, now)
     # Each side hears of the moves the other side (or the platform) made.
     buyer_hears, kube_hears = BUYER_NEWS.get(to), KUBE_NEWS.get(to)
     if buyer_hears and (actor is None or actor.id != order.buyer_id):
@@ -391,7 +401,7 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
     if kube_hears:
         members = [m for m in _member_ids(session, order.kube_id) if actor is None or m != actor.id]
         _notify(session, members, order, kube_hears, id=order.id)
-    session.expire(order, ["status", "updated_at", "events"])
+    session.expire(order, ["status", "updated_at", "events", "paid_at"])
     return True
 
 

@@ -1,0 +1,1 @@
+"""Reviews of products and KUBEs by the buyers who received them."""
