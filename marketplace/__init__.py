@@ -72,7 +72,10 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.auth.views
     import marketplace.catalog.views
     import marketplace.facilitator.views
+    import marketplace.ledger.views
     import marketplace.orders.views
+    import marketplace.payments.views
+    import marketplace.reviews.views
     import marketplace.search.views
     import marketplace.shop.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
@@ -81,7 +84,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalog import bp as catalog_bp
     from marketplace.extensions import csrf
     from marketplace.facilitator import bp as facilitator_bp
+    from marketplace.ledger import bp as ledger_bp
     from marketplace.orders import bp as orders_bp
+    from marketplace.payments import bp as payments_bp
+    from marketplace.reviews import bp as reviews_bp
     from marketplace.search import bp as search_bp
     from marketplace.shop import bp as shop_bp
 
@@ -92,6 +98,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(ledger_bp)
+    app.register_blueprint(reviews_bp)
+    app.register_blueprint(payments_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -1,0 +1,3 @@
+"""Pages of the payments feature."""
+
+from marketplace.payments import bp  # noqa: F401
