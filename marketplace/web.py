@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -98,6 +99,26 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(config: Mapping[str, Any]) -> str:
+    """Everything from this server; with card payments on, Stripe.js and its frames and API as well (card
+    numbers never touch this server: Stripe.js sends them to Stripe)."""
+    if not config.get("STRIPE_SECRET_KEY"):
+        return CONTENT_SECURITY_POLICY
+    js = _origin(config.get("STRIPE_JS_URL", ""))
+    api = _origin(config.get("STRIPE_API_BASE", "")) or "https://api.stripe.com"
+    frames = f"{js} https://hooks.stripe.com" if "stripe.com" in js else js
+    return (
+        f"default-src 'self'; img-src 'self' data: {js}; style-src 'self'; script-src 'self' {js}; "
+        f"frame-src {frames}; connect-src 'self' {api} {js}; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
 MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1
 
@@ -185,6 +206,7 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    csp = content_security_policy(app.config)
     app.add_template_filter(rupiah, "rupiah")
     app.add_template_filter(regions.name, "region_name")
     # Globals (not only context) so that imported macros, which get no context, can use them too.
@@ -240,7 +262,7 @@ def init_app(app: Flask) -> None:
     def _security_headers(response: Response) -> Response:
         headers = response.headers
         # Everything is served from here: no CDN, no inline script or style (Bootstrap's data: SVG icons aside).
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

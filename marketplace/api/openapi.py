@@ -240,7 +240,10 @@ SCHEMAS: dict[str, Any] = {
             "items": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
                 "type": "object", "additionalProperties": False, "required": ["product_id", "quantity"],
                 "properties": {"product_id": {"type": "integer", "minimum": 1},
-                               "quantity": {"type": "integer", "minimum": 1, "maximum": 10000}}}},
+                               "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
+                               "unit_price": {"type": "integer", "description":
+                                              "Optional: the price the client showed. When the current price "
+                                              "differs, nothing is placed (409 prices_changed)."}}}},
             "delivery": {"type": "object", "additionalProperties": False, "description":
                          "For every KUBE of the checkout: pickup (default) or courier (recipient and address "
                          "then required; the fee comes from each KUBE's settings).",
@@ -248,8 +251,10 @@ SCHEMAS: dict[str, Any] = {
                                         "recipient_name": {"type": "string", "maxLength": 120},
                                         "recipient_phone": {"type": "string", "maxLength": 30},
                                         "address": {"type": "string", "maxLength": 1000}}},
-            "payment_method": {"type": "string", "enum": ["manual"],
-                               "description": "manual: a bank transfer with a unique amount code."},
+            "payment_method": {"type": "string", "enum": ["manual", "cod", "stripe"],
+                               "description": "manual: a bank transfer with a unique amount code; cod: cash "
+                                              "on delivery or at pickup; stripe: a card (only where the "
+                                              "platform has card payments on: otherwise 400)."},
         },
     },
     "Order": {
@@ -277,6 +282,7 @@ SCHEMAS: dict[str, Any] = {
                 "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}}}},
             "created_at": {"type": "string", "format": "date-time"},
             "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+            "paid_at": {"type": "string", "format": "date-time", "nullable": True},
         },
     },
     "OrderList": {
@@ -298,6 +304,11 @@ SCHEMAS: dict[str, Any] = {
             "bank_transfer": {"type": "object", "properties": {
                 "amount": {"type": "integer", "description": "Total plus the unique code: transfer exactly this."},
                 "unique_code": {"type": "integer"}, "account": {"type": "string"}}},
+            "card": {"type": "object", "description": "stripe: confirm this PaymentIntent with Stripe.js; the "
+                     "orders become paid when Stripe's webhook arrives.", "properties": {
+                         "payment_intent_id": {"type": "string"},
+                         "client_secret": {"type": "string", "nullable": True},
+                         "publishable_key": {"type": "string", "nullable": True}}},
         },
     },
     "SearchItem": {
@@ -512,6 +523,7 @@ PATHS: dict[str, Any] = {
                 "400": _error("BadRequest"),
                 "401": _error("Unauthorized"),
                 "404": _error("NotFound"),
+                # out_of_stock, prices_changed or payment_unavailable: nothing was placed.
                 "409": _error("Conflict"),
             },
         },

@@ -13,13 +13,14 @@ from marketplace.catalog import services as catalog
 from marketplace.common import N_, ValidationError
 from marketplace.orders import services
 from marketplace.orders.models import Checkout, Order, PaymentMethod
+from marketplace.payments import services as payments
+from marketplace.payments.views import current_payments
 from marketplace.web import db_session
 
 ORDER_FIELDS: dict[str, type] = {"items": list, "delivery": dict, "payment_method": str}
-ITEM_FIELDS: dict[str, type] = {"product_id": int, "quantity": int}
+# unit_price (optional): the price the client showed; a different current price gives 409 prices_changed.
+ITEM_FIELDS: dict[str, type] = {"product_id": int, "quantity": int, "unit_price": int}
 DELIVERY_FIELDS: dict[str, type] = {"method": str, "recipient_name": str, "recipient_phone": str, "address": str}
-# What the API can take today: a bank transfer (cards and cash on delivery come with the payment providers).
-API_PAYMENT_METHODS = (PaymentMethod.MANUAL.value,)
 
 
 def _iso(value: Any) -> str | None:
@@ -44,6 +45,7 @@ def order_json(order: Order) -> dict[str, Any]:
                     for e in order.events],
         "created_at": _iso(order.created_at),
         "expires_at": _iso(order.expires_at),
+        "paid_at": _iso(order.paid_at),
     }
 
 
@@ -69,26 +71,36 @@ def place_order() -> tuple[Response, int, dict[str, str]]:
     body = json_object()
     check_fields(body, ORDER_FIELDS)
     required(body, "items", "payment_method")
-    if body["payment_method"] not in API_PAYMENT_METHODS:
+    methods = current_payments().methods
+    if body["payment_method"] not in methods:
         raise ValidationError(N_("Payment method must be one of: %(values)s."), field="payment_method",
-                              values=", ".join(API_PAYMENT_METHODS))
-    items = []
+                              values=", ".join(methods))
+    items, seen_prices = [], {}
     for item in body["items"]:
         if not isinstance(item, dict):
             raise ValidationError(N_("Each item is an object with product_id and quantity."), field="items")
         check_fields(item, ITEM_FIELDS)
         required(item, "product_id", "quantity")
         items.append((item["product_id"], item["quantity"]))
+        if "unit_price" in item and isinstance(item["product_id"], int):
+            seen_prices[item["product_id"]] = item["unit_price"]
     delivery = body.get("delivery", {})
     check_fields(delivery, DELIVERY_FIELDS)
     choice = services.Delivery(delivery.get("method", "pickup"), delivery.get("recipient_name", ""),
                                delivery.get("recipient_phone", ""), delivery.get("address", ""))
     placed = services.place_checkout(db_session(), buyer, items, payment_method=body["payment_method"],
-                                     delivery=choice)
+                                     delivery=choice, payments=current_payments(), seen_prices=seen_prices,
+                                     fee_bps=current_app.config["PLATFORM_FEE_BPS"])
     db_session().commit()
     placed = services.buyer_checkout(db_session(), buyer, placed.id)
+    body = checkout_json(placed)
+    if placed.payment_method == PaymentMethod.STRIPE:
+        card = payments.card_payment(db_session(), current_payments(), buyer, placed.id)
+        body["card"] = {"payment_intent_id": placed.payment_intent_id,
+                        "client_secret": card.client_secret if card else None,
+                        "publishable_key": card.publishable_key if card else None}
     location = url_for("api.order", order_id=placed.orders[0].id, _external=True)
-    return jsonify(checkout_json(placed)), 201, {"Location": location}
+    return jsonify(body), 201, {"Location": location}
 
 
 @bp.get("/orders")

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from lokal.rupiah import format_rupiah
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.auth.models import User
-from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Kube, KubeMember, Product, ProductStatus
+from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Kube, KubeMember, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import member_role
 from marketplace.common import (
     N_,
@@ -44,12 +45,12 @@ from marketplace.orders.models import (
     OrderStatus,
     PaymentMethod,
 )
+from marketplace.payments.models import Refund
+from marketplace.payments.providers import MANUAL_ONLY, Payments, ProviderError
 from marketplace.search import outbox
 
 MAX_LINES = 50
 MAX_PENDING_CHECKOUTS = 3
-# The payment methods with a working provider (cash on delivery and cards come with their providers).
-AVAILABLE_PAYMENT_METHODS = (PaymentMethod.MANUAL.value,)
 MAX_QUANTITY = 10_000
 # How long an unpaid order holds its stock (issue 4: 24 h for a bank transfer, 30 min for a card).
 PAYMENT_WINDOWS = {PaymentMethod.MANUAL: timedelta(hours=24), PaymentMethod.STRIPE: timedelta(minutes=30)}
@@ -69,16 +70,33 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.REFUNDED: frozenset(),
 }
 RELEASES_STOCK = frozenset({S.CANCELLED, S.EXPIRED, S.REFUNDED})
+# Cash on delivery: the KUBE packs and sends before it is paid; it can still cancel until it ships; the buyer
+# pays at the door or at pickup and the bendahara records the cash (confirm_cash).
+COD_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING_PAYMENT: frozenset({S.PROCESSING}),
+    S.PROCESSING: frozenset({S.CANCELLED}),
+}
 
 # Notes the platform writes into an order's history: stored in English, shown translated (labels.event_note).
 PAYMENT_RECEIVED = N_("payment received")
 READY_FOR_PICKUP = N_("ready for pickup")
 PAYMENT_WINDOW_PASSED = N_("payment window passed")
-SYSTEM_NOTES = frozenset({PAYMENT_RECEIVED, READY_FOR_PICKUP, PAYMENT_WINDOW_PASSED})
+CARD_PAYMENT_RECEIVED = N_("card payment received")
+CASH_RECEIVED = N_("cash received by the bendahara")
+SYSTEM_NOTES = frozenset({PAYMENT_RECEIVED, READY_FOR_PICKUP, PAYMENT_WINDOW_PASSED, CARD_PAYMENT_RECEIVED,
+                          CASH_RECEIVED})
 
 
 class OutOfStock(ConflictError):
     code = "out_of_stock"
+
+
+class PricesChanged(ConflictError):
+    code = "prices_changed"
+
+
+class PaymentUnavailable(ConflictError):
+    code = "payment_unavailable"
 
 
 # --- Cart -------------------------------------------------------------------------------------------
@@ -281,12 +299,17 @@ def place_checkout(
     delivery: Mapping[int, Delivery] | Delivery = Delivery(),
     now: datetime | None = None,
     fee_bps: int = 0,
+    payments: Payments | None = None,
+    seen_prices: Mapping[int, object] | None = None,
 ) -> Checkout:
     """Reserve the stock and create one checkout with one order per KUBE (the caller commits, or rolls back
     on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all. `fee_bps` is the
-    platform's fee on the goods in basis points, fixed on each order (the KUBE ledger uses it)."""
+    platform's fee on the goods in basis points, fixed on each order (the KUBE ledger uses it). When the buyer
+    saw prices (`seen_prices`, product id -> unit price) and one changed since, nothing is placed (PricesChanged).
+    A card checkout starts its payment with the provider; a provider error places nothing."""
     now = now or utcnow()
-    if payment_method not in AVAILABLE_PAYMENT_METHODS:
+    payments = payments or MANUAL_ONLY
+    if payment_method not in payments.methods:
         raise ValidationError(N_("Choose a payment method."), field="payment_method")
     pending = session.scalar(select(func.count(Checkout.id)).where(
         Checkout.buyer_id == buyer.id,
@@ -312,6 +335,11 @@ def place_checkout(
             raise NotFoundError(N_("A product in the cart is no longer on sale."), field="items")
     for pid, qty in wanted.items():
         _clean_quantity(products[pid], qty)
+    for pid, seen in (seen_prices or {}).items():
+        if pid in products and str(seen) != str(products[pid].price):
+            raise PricesChanged(N_("The price of %(name)s changed to %(price)s since you opened this page. Check "
+                                   "your order and place it again."), field="items", name=products[pid].name,
+                                price=format_rupiah(products[pid].price), product_id=pid)
 
     # Reserve in product-id order (two checkouts never wait on each other in opposite orders).
     for pid in sorted(wanted):
@@ -361,7 +389,16 @@ def place_checkout(
         checkout.unique_code = _unique_code(session, checkout.total)
     session.flush()
     for order in checkout.orders:
-        _notify(session, _member_ids(session, order.kube_id), order, NEW_ORDER, id=order.id, total=order.total)
+        message = NEW_COD_ORDER if method == PaymentMethod.COD else NEW_ORDER
+        _notify(session, _member_ids(session, order.kube_id), order, message, id=order.id, total=order.total)
+    try:
+        intent = payments.provider(method).start(checkout)
+    except ProviderError:
+        raise PaymentUnavailable(N_("Card payments are not available right now. Try again in a moment, or "
+                                    "choose another payment method."), field="payment_method") from None
+    if intent is not None:
+        checkout.payment_intent_id = intent.id
+        session.flush()
     return checkout
 
 
@@ -374,7 +411,8 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
     moved it first. Releases the stock when the move calls for it, so stock goes back exactly once."""
     now = now or utcnow()
     current = order.status
-    if to not in TRANSITIONS[current]:
+    cod = order.checkout.payment_method == PaymentMethod.COD and order.paid_at is None
+    if to not in TRANSITIONS[current] and not (cod and to in COD_TRANSITIONS.get(current, ())):
         raise ConflictError(N_("An order that is %(status)s cannot become %(to)s."), field="status",
                             status=current.value, to=to.value)
     moved = session.execute(
@@ -408,6 +446,7 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
 # --- Notifications ----------------------------------------------------------------------------------
 
 NEW_ORDER = N_("New order #%(id)s for %(total)s: it is waiting for the buyer's payment.")
+NEW_COD_ORDER = N_("New order #%(id)s for %(total)s, cash on delivery: accept it and pack it.")
 BUYER_NEWS: dict[OrderStatus, str] = {
     S.PAID: N_("Your payment for order #%(id)s has arrived."),
     S.PROCESSING: N_("Order #%(id)s is being packed."),
@@ -432,6 +471,11 @@ def _member_ids(session: Session, kube_id: int) -> list[int]:
 def _notify(session: Session, user_ids: Iterable[int], order: Order, message: str, **params: object) -> None:
     for user_id in dict.fromkeys(user_ids):
         session.add(Notification(user_id=user_id, order_id=order.id, message=message, params=params))
+
+
+def notify(session: Session, user_ids: Iterable[int], order: Order, message: str, **params: object) -> None:
+    """Tell these users something about `order` (`message` is an English msgid, translated when shown)."""
+    _notify(session, user_ids, order, message, **params)
 
 
 def notifications(session: Session, user: User, limit: int = 50) -> list[Notification]:
@@ -515,10 +559,47 @@ def confirm_payment(session: Session, actor: User, checkout_id: int, now: dateti
     return checkout
 
 
+def mark_paid(session: Session, order: Order, note: str, now: datetime | None = None) -> bool:
+    """A provider says the money for `order` arrived: pay it if it is still waiting (False otherwise)."""
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+    return _move(session, order, OrderStatus.PAID, None, note, now)
+
+
 def accept_order(session: Session, actor: User, order_id: int) -> Order:
+    """The KUBE accepts a paid order (or a cash-on-delivery one) and packs it."""
     order = get_order(session, actor, order_id)
     _require_kube_member(session, actor, order)
     _strict_move(session, order, OrderStatus.PROCESSING, actor)
+    return order
+
+
+def confirm_cash(session: Session, actor: User, order_id: int, now: datetime | None = None) -> Order:
+    """Cash on delivery: the KUBE's bendahara (or ketua) records that the buyer paid. A shipped order is
+    delivered by the same step (the cash changes hands at the door or at pickup). The KUBE keeps the cash; its
+    ledger owes the platform's fee."""
+    now = now or utcnow()
+    order = get_order(session, actor, order_id)
+    role = member_role(session, actor, order.kube_id)
+    if role is None or role.role not in (MemberRole.BENDAHARA, MemberRole.KETUA):
+        raise PermissionDenied(N_("Only the KUBE's bendahara (or ketua) records cash received."))
+    if order.checkout.payment_method != PaymentMethod.COD:
+        raise ConflictError(N_("This order is not paid in cash."), field="status")
+    if order.paid_at is not None:
+        raise ConflictError(N_("The cash for this order is already recorded."), field="status")
+    if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        raise ConflictError(N_("Record the cash when the order is handed over."), field="status")
+    paid = session.execute(update(Order).where(Order.id == order.id, Order.paid_at.is_(None))
+                           .values(paid_at=now).execution_options(synchronize_session=False))
+    if paid.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(N_("The cash for this order is already recorded."), field="status")
+    ledger.record_cash(session, order, now)
+    if order.status == OrderStatus.SHIPPED:
+        _strict_move(session, order, OrderStatus.DELIVERED, actor, CASH_RECEIVED)
+    else:
+        session.add(OrderEvent(order_id=order.id, from_status=order.status.value, to_status=order.status.value,
+                               actor_id=actor.id, note=CASH_RECEIVED, created_at=now))
+    session.expire(order, ["paid_at", "events"])
     return order
 
 
@@ -545,9 +626,13 @@ def confirm_received(session: Session, actor: User, order_id: int) -> Order:
     return order
 
 
-def cancel_order(session: Session, actor: User, order_id: int, reason: str) -> Order:
+def cancel_order(session: Session, actor: User, order_id: int, reason: str, *,
+                 payments: Payments | None = None, now: datetime | None = None) -> Order:
     """The buyer (before paying), the KUBE or an operator cancels, with a reason; stock goes back. A paid
-    order is refunded, which only the KUBE or an operator decides (the buyer asks them)."""
+    order is refunded, which only the KUBE or an operator decides (the buyer asks them): by card through
+    the provider (a provider error cancels nothing), by transfer as a refund an operator sends."""
+    payments = payments or MANUAL_ONLY
+    now = now or utcnow()
     order = get_order(session, actor, order_id)
     note = clean_text(reason, field="reason", max_length=500)
     is_buyer = order.buyer_id == actor.id
@@ -556,11 +641,29 @@ def cancel_order(session: Session, actor: User, order_id: int, reason: str) -> O
             raise ConflictError(N_("A paid order can only be cancelled by the KUBE: send them a message."),
                                 field="status")
         _require_kube_member(session, actor, order)
-    target = OrderStatus.CANCELLED if order.status == OrderStatus.PENDING_PAYMENT else OrderStatus.REFUNDED
-    if target == OrderStatus.REFUNDED and order.status not in (OrderStatus.PAID, OrderStatus.PROCESSING):
+    target = OrderStatus.CANCELLED if order.paid_at is None else OrderStatus.REFUNDED
+    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PROCESSING):
         raise ConflictError(N_("An order that has been shipped can no longer be cancelled."), field="status")
-    if not _move(session, order, target, actor, note):
+    checkout = order.checkout
+    if not _move(session, order, target, actor, note, now):
         raise ConflictError(N_("The order changed meanwhile; reload the page."), field="status")
+    provider = payments.provider(checkout.payment_method)
+    try:
+        if target == OrderStatus.REFUNDED:
+            result = provider.refund(checkout, order.total, f"pasarkube-refund-order-{order.id}")
+            session.add(Refund(checkout_id=checkout.id, order_id=order.id, provider=provider.name,
+                               amount=order.total, status=result.status, external_id=result.external_id,
+                               note=note, created_at=now,
+                               completed_at=now if result.status == "succeeded" else None))
+        else:
+            session.flush()
+            session.expire(checkout, ["orders"])
+            provider.resize(checkout, sum(o.total for o in checkout.orders
+                                          if o.status == OrderStatus.PENDING_PAYMENT))
+    except ProviderError as error:
+        raise PaymentUnavailable(N_("The payment provider refused: %(reason)s. Nothing was cancelled; try "
+                                    "again later."), field="status", reason=str(error)) from None
+    session.flush()
     return order
 
 
@@ -571,7 +674,7 @@ def expire_due(session: Session, now: datetime | None = None) -> int:
         select(Order).where(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at.is_not(None),
                             Order.expires_at <= now)
         .order_by(Order.id)
-        .options(selectinload(Order.lines))
+        .options(selectinload(Order.lines), joinedload(Order.checkout))
     ))
     return sum(1 for order in due if _move(session, order, OrderStatus.EXPIRED, None, PAYMENT_WINDOW_PASSED, now))
 

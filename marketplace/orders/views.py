@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,6 +12,8 @@ from marketplace.common import N_, DomainError, clean_int
 from marketplace.orders import bp, services
 from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, MessageForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
+from marketplace.payments import services as payments
+from marketplace.payments.views import current_payments
 from marketplace.shop.forms import ActionForm
 from marketplace.web import (
     MAX_ID,
@@ -25,9 +27,16 @@ from marketplace.web import (
 )
 
 CART_KEY = "guest_cart"  # the session key of a guest's cart
-# The ways to pay that work without any key: a bank transfer to the platform's account (cash on delivery and
-# cards follow).
-PAYMENT_CHOICES = [(PaymentMethod.MANUAL.value, N_("Bank transfer"))]
+# How a buyer can pay; cards only where the app has Stripe keys (see payment_choices).
+PAYMENT_LABELS = {
+    PaymentMethod.MANUAL.value: N_("Bank transfer"),
+    PaymentMethod.COD.value: N_("Cash on delivery or at pickup"),
+    PaymentMethod.STRIPE.value: N_("Card (Visa, Mastercard)"),
+}
+
+
+def payment_choices() -> list[tuple[str, str]]:
+    return [(method, _(PAYMENT_LABELS[method])) for method in current_payments().methods]
 
 
 def _owner(*, create: bool = False) -> services.CartOwner | None:
@@ -119,7 +128,7 @@ def checkout() -> str | Response:
     buyer = current_actor()
     form = CheckoutForm(data={"recipient_name": buyer.name, "recipient_phone": buyer.phone or ""}
                         if request.method == "GET" else None)
-    form.payment_method.choices = [(value, _(label)) for value, label in PAYMENT_CHOICES]
+    form.payment_method.choices = payment_choices()
     choices = {g.kube.id: request.form.get(f"delivery-{g.kube.id}") or _default_delivery(g.kube) for g in groups}
     if form.validate_on_submit():
         delivery = {
@@ -130,8 +139,10 @@ def checkout() -> str | Response:
         items = [(product.id, item.quantity) for g in groups for item, product in g.items]
         try:
             services.take_from_cart(db_session(), owner, {product_id for product_id, _qty in items})
-            placed = services.place_checkout(db_session(), buyer, items, payment_method=form.payment_method.data or "",
-                                             delivery=delivery)
+            placed = services.place_checkout(
+                db_session(), buyer, items, payment_method=form.payment_method.data or "", delivery=delivery,
+                payments=current_payments(), fee_bps=current_app.config["PLATFORM_FEE_BPS"],
+                seen_prices={pid: request.form[f"price-{pid}"] for pid, _q in items if f"price-{pid}" in request.form})
         except DomainError as error:
             db_session().rollback()
             apply_error(form, error)
@@ -154,7 +165,10 @@ def _default_delivery(kube: Kube) -> str:
 @login_required
 def placed(checkout_id: int) -> str:
     placed = services.buyer_checkout(db_session(), current_actor(), checkout_id)
-    return render_template("orders/placed.html", checkout=placed)
+    card = None
+    if placed.payment_method == PaymentMethod.STRIPE:
+        card = payments.card_payment(db_session(), current_payments(), current_actor(), checkout_id)
+    return render_template("orders/placed.html", checkout=placed, card=card)
 
 
 @bp.route("/orders")
@@ -196,7 +210,8 @@ def cancel(order_id: int) -> Response:
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            services.cancel_order(db_session(), current_actor(), order_id, form.reason.data or "")
+            services.cancel_order(db_session(), current_actor(), order_id, form.reason.data or "",
+                                  payments=current_payments())
         except DomainError as error:
             db_session().rollback()
             if error.field == "reason":

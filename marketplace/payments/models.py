@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.common import UTCDateTime, utcnow
 from marketplace.extensions import db
+from marketplace.orders.models import Checkout, Order
 
 
 class PaymentEvent(db.Model):  # type: ignore[name-defined]
@@ -26,13 +27,15 @@ class PaymentEvent(db.Model):  # type: ignore[name-defined]
 
 
 class Refund(db.Model):  # type: ignore[name-defined]
-    """Money going back to a buyer for one order: through Stripe, or a bank transfer an operator makes
-    (status "pending" until they record it as sent)."""
+    """Money going back to a buyer: for one order, or (no order) a card payment that arrived after its orders
+    had expired or been cancelled. Through Stripe, or a bank transfer an operator makes ("pending" until they
+    record it as sent)."""
 
     __tablename__ = "refunds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    checkout_id: Mapped[int] = mapped_column(ForeignKey("checkouts.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
     provider: Mapped[str] = mapped_column(String(20))
     amount: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20), default="pending")
@@ -40,3 +43,6 @@ class Refund(db.Model):  # type: ignore[name-defined]
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    checkout: Mapped[Checkout] = relationship()
+    order: Mapped[Order | None] = relationship()

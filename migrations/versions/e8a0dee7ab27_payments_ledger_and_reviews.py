@@ -93,7 +93,8 @@ def upgrade():
 
     op.create_table('refunds',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('checkout_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('provider', sa.String(length=20), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
@@ -101,10 +102,14 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_at', marketplace.common.UTCDateTime(timezone=True), nullable=False),
     sa.Column('completed_at', marketplace.common.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['checkout_id'], ['checkouts.id'], name=op.f('fk_refunds_checkout_id_checkouts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
     sa.UniqueConstraint('order_id', name=op.f('uq_refunds_order_id'))
     )
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refunds_checkout_id'), ['checkout_id'], unique=False)
+
     op.create_table('product_reviews',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_line_id', sa.Integer(), nullable=False),
@@ -157,6 +162,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_product_reviews_buyer_id'))
 
     op.drop_table('product_reviews')
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refunds_checkout_id'))
+
     op.drop_table('refunds')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_entries_kube_created')

@@ -251,8 +251,8 @@ def test_unpaid_checkouts_per_buyer_are_capped(session: Session, world: factorie
         services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual")
     with pytest.raises(ConflictError):
         services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual")
-    with pytest.raises(ValidationError):  # no provider yet
-        services.place_checkout(session, world.anggota_a, [(world.product_a.id, 1)], payment_method="cod")
+    with pytest.raises(ValidationError):  # no card provider configured
+        services.place_checkout(session, world.anggota_a, [(world.product_a.id, 1)], payment_method="stripe")
 
 
 def test_bank_transfer_amounts_never_collide_and_follow_cancellations(session: Session,
