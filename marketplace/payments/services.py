@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from marketplace.auth.models import User
 from marketplace.common import N_, ConflictError, NotFoundError, PermissionDenied, ValidationError, clean_text, utcnow
@@ -151,7 +151,7 @@ def pending_refunds(session: Session, actor: User) -> Sequence[Refund]:
     return list(session.scalars(
         select(Refund).where(Refund.status == "pending").order_by(Refund.created_at, Refund.id)
         .options(joinedload(Refund.order).joinedload(Order.kube), joinedload(Refund.checkout)
-                 .joinedload(Checkout.buyer), selectinload(Refund.checkout).selectinload(Checkout.orders))
+                 .joinedload(Checkout.buyer))
     ))
 
 

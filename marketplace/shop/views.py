@@ -18,7 +18,8 @@ from marketplace.common import N_, DomainError
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.forms import MessageForm
-from marketplace.orders.models import DeliveryMethod, Order, OrderStatus
+from marketplace.orders.models import DeliveryMethod, Order, OrderStatus, PaymentMethod
+from marketplace.payments.views import current_payments
 from marketplace.shop import bp
 from marketplace.shop.forms import (
     ActionForm,
@@ -451,7 +452,19 @@ def _order_page(kube: Kube, order: Order, *, ship_form: ShipForm | None = None,
         Action=Action, OrderStatus=OrderStatus, DeliveryMethod=DeliveryMethod,
         messages=orders.order_messages(db_session(), current_actor(), order.id), message_form=MessageForm(),
         is_member=permissions.member_role(db_session(), current_actor(), kube.id) is not None,
+        takes_cash=_takes_cash(kube, order),
     )
+
+
+def _takes_cash(kube: Kube, order: Order) -> bool:
+    """Whether to offer "cash received": a cash order handed over (or on its way) and not yet recorded, to
+    the KUBE's bendahara or ketua."""
+    if order.checkout.payment_method != PaymentMethod.COD or order.paid_at is not None:
+        return False
+    if order.status not in (S.SHIPPED, S.DELIVERED, S.COMPLETED):
+        return False
+    role = permissions.member_role(db_session(), current_actor(), kube.id)
+    return role is not None and role.role in (MemberRole.BENDAHARA, MemberRole.KETUA)
 
 
 @bp.route("/<slug>/orders/<id:order_id>")
@@ -510,6 +523,24 @@ def ship_order(slug: str, order_id: int) -> str | Response:
     return _order_page(kube, order, ship_form=form)
 
 
+@bp.route("/<slug>/orders/<id:order_id>/cash", methods=["POST"])
+@login_required
+def cash_received(slug: str, order_id: int) -> Response:
+    """Cash on delivery: the bendahara records the buyer's payment (and the handover, if not yet recorded)."""
+    user = current_actor()
+    kube = _kube(slug, Action.HANDLE_ORDERS)
+    order = orders.kube_order(db_session(), user, kube.id, order_id)
+    if ActionForm().validate_on_submit():
+        try:
+            orders.confirm_cash(db_session(), user, order.id)
+        except DomainError as error:
+            flash_refusal(error)
+        else:
+            db.session.commit()
+            flash(_("The cash for order #%(id)d is recorded.", id=order_id), "success")
+    return redirect(_order_url(kube, order_id))
+
+
 @bp.route("/<slug>/orders/<id:order_id>/cancel", methods=["POST"])
 @login_required
 def cancel_order(slug: str, order_id: int) -> str | Response:
@@ -520,7 +551,7 @@ def cancel_order(slug: str, order_id: int) -> str | Response:
     form = CancelOrderForm()
     if form.validate_on_submit():
         try:
-            orders.cancel_order(db_session(), user, order.id, form.reason.data or "")
+            orders.cancel_order(db_session(), user, order.id, form.reason.data or "", payments=current_payments())
         except DomainError as error:
             reject_form(form, error)
         else:
