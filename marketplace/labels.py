@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.models import BusinessKind, Category, KubeStatus, MemberRole, ProductStatus, Unit
+from marketplace.ledger.models import EntryKind
 from marketplace.orders.models import DeliveryMethod, OrderStatus
 
 STATUS_LABELS: dict[StrEnum, object] = {
@@ -54,6 +55,16 @@ UNIT_LABELS = {
     Unit.BOTOL: _l("bottle"),
 }
 
+# The lines of a KUBE's ledger (credits and debits of its account with the platform).
+LEDGER_KIND_LABELS = {
+    EntryKind.SALE: _l("Sale"),
+    EntryKind.DELIVERY: _l("Delivery fee"),
+    EntryKind.FEE: _l("Platform fee"),
+    EntryKind.REFUND: _l("Refund"),
+    EntryKind.CASH: _l("Cash the KUBE received"),
+    EntryKind.PAYOUT: _l("Payout to the KUBE"),
+}
+
 
 def status_label(status: StrEnum) -> str:
     if status == ProductStatus.DRAFT:
@@ -85,6 +96,10 @@ def unit_label(unit: Unit) -> str:
     return str(UNIT_LABELS[unit])
 
 
+def ledger_kind_label(kind: EntryKind) -> str:
+    return str(LEDGER_KIND_LABELS[kind])
+
+
 def category_name(category: Category) -> str:
     return category.name_for(str(get_locale() or "id"))
 
@@ -107,6 +122,7 @@ def template_globals() -> dict[str, object]:
         "business_kind_label": business_kind_label,
         "role_label": role_label,
         "unit_label": unit_label,
+        "ledger_kind_label": ledger_kind_label,
         "category_name": category_name,
     }
 
@@ -121,4 +137,6 @@ def enum_label(value: StrEnum) -> str:
         return unit_label(value)
     if isinstance(value, DeliveryMethod):
         return delivery_label(value)
+    if isinstance(value, EntryKind):
+        return ledger_kind_label(value)
     return status_label(value)
