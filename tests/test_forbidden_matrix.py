@@ -23,6 +23,7 @@ from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus
 from marketplace.orders.services import Delivery
+from marketplace.payments.models import Refund
 from tests import factories
 from tests.conftest import login
 from tests.factories import World
@@ -114,6 +115,21 @@ def _order_of_a(status: OrderStatus, *, courier: bool = False) -> Callable[[Worl
     return setup
 
 
+def _cod_shipped_order_of_a(world: World, session: Session) -> None:
+    checkout = orders.place_checkout(session, world.buyer, [(world.product_a.id, 2)], payment_method="cod")
+    orders.accept_order(session, world.ketua_a, checkout.orders[0].id)
+    orders.ship_order(session, world.ketua_a, checkout.orders[0].id)
+
+
+def _refund_to_send(world: World, session: Session) -> None:
+    _order_of_a(OrderStatus.PAID)(world, session)
+    orders.cancel_order(session, world.ketua_a, _order_a_id(session), "Stok rusak")
+
+
+def _refund_id(session: Session) -> int:
+    return session.scalars(select(Refund.id)).one()
+
+
 def _in_cart_of(who: str) -> Callable[[World, Session], None]:
     def setup(world: World, session: Session) -> None:
         user = getattr(world, who)
@@ -137,6 +153,18 @@ def _checkout_id(session: Session) -> int:
     checkout_id = session.scalar(select(Checkout.id).order_by(Checkout.id.desc()))
     assert checkout_id is not None
     return checkout_id
+
+
+def _delivered_order_of_a(world: World, session: Session) -> None:
+    _shipped_order_of_a(world, session)
+    orders.confirm_received(session, world.buyer, _order_a_id(session))
+
+
+def _review_form(session: Session) -> dict[str, Any]:
+    order = session.get(Order, _order_a_id(session))
+    assert order is not None
+    line_id = order.lines[0].id
+    return {"kube_rating": "5", "kube_body": "Cepat", f"rating-{line_id}": "4", f"body-{line_id}": "Harum"}
 
 
 CASES = [
@@ -224,6 +252,17 @@ CASES = [
     Case("admin.confirm_payment", OPERATORS,
          lambda w, s: (f"/admin/payments/{_checkout_id(s)}/confirm", {"data": {}}),
          setup=_order_of_a(OrderStatus.PENDING_PAYMENT)),
+    Case("shop.cash_received", {"ketua_a"},  # the bendahara or ketua, who holds the cash
+         lambda w, s: (_a(w, f"/orders/{_order_a_id(s)}/cash"), {"data": {}}),
+         setup=_cod_shipped_order_of_a),
+    Case("payments.refunds", OPERATORS,
+         lambda w, s: ("/admin/refunds", {"data": {"refund_id": str(_refund_id(s)), "reference": "BRI 778"}}),
+         setup=_refund_to_send),
+    # The KUBE ledger: payouts (KUBE A is owed the paid order's Rp30.000)
+    Case("ledger.kube_payouts", OPERATORS,
+         lambda w, s: (f"/admin/ledger/{w.kube_a.slug}",
+                       {"data": {"amount": "10.000", "reference": "BRI 0001", "note": "Juni"}}),
+         setup=_order_of_a(OrderStatus.PAID)),
     # Orders: the buyer's side
     Case("orders.checkout", set(ROLES) - {"anonymous"},
          lambda w, s: ("/checkout", {"data": {f"delivery-{w.kube_a.id}": "pickup", "payment_method": "manual"}}),
@@ -237,6 +276,10 @@ CASES = [
     Case("orders.cancel", {"buyer"} | KUBE_A_SELLERS,
          lambda w, s: (f"/orders/{_order_a_id(s)}/cancel", {"data": {"reason": "salah pesan"}}),
          setup=_order_of_a(OrderStatus.PENDING_PAYMENT)),
+    # Reviews: only the order's buyer, once it is delivered
+    Case("reviews.review_order", {"buyer"},
+         lambda w, s: (f"/orders/{_order_a_id(s)}/review", {"data": _review_form(s)}),
+         setup=_delivered_order_of_a),
 ]
 
 
@@ -285,7 +328,9 @@ def test_every_mutating_route_is_in_the_matrix(app: Flask) -> None:
     exempt = {"auth.login", "auth.logout", "auth.register", "auth.profile",  # a user's own account only
               # A visitor's own cart only (it is found by the account or the session, never by an id in the URL):
               # tests/orders/test_buyer_pages.py checks that one cart never touches another.
-              "orders.add_to_cart", "orders.set_quantity", "orders.remove"}
+              "orders.add_to_cart", "orders.set_quantity", "orders.remove",
+              # Stripe's webhook: authenticated by its signature (tests/payments/test_stripe.py)
+              "payments.stripe_webhook"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
             continue  # the API has its own matrix in tests/api

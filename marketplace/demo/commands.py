@@ -36,7 +36,8 @@ def load_command(if_empty: bool, force: bool, image_scale: float) -> None:
     if if_empty and session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already has users: demo data not loaded (drop --if-empty to complete it).")
         return
-    summary = load_demo(session, current_app.config["MEDIA_ROOT"], image_scale=image_scale)
+    summary = load_demo(session, current_app.config["MEDIA_ROOT"], image_scale=image_scale,
+                        fee_bps=current_app.config["PLATFORM_FEE_BPS"])
     session.commit()
     click.echo(_describe(summary))
 

@@ -151,6 +151,10 @@ PLATFORM_USERS: tuple[PlatformUserData, ...] = (
                      "0822-6610-2295", is_facilitator=True),
     PlatformUserData(f"offtaker@{EMAIL_DOMAIN}", "Hendra Wijaya", "order taker", "0811-3370-5528"),
     PlatformUserData(f"admin@{EMAIL_DOMAIN}", "Admin Pasar KUBE", "operator", is_operator=True),
+    # More buyers, so that products and KUBEs have reviews from several people (see DEMO_ORDERS).
+    PlatformUserData(f"maya.anggraeni@{EMAIL_DOMAIN}", "Maya Anggraeni", "buyer", "0857-2214-9083"),
+    PlatformUserData(f"budi.santoso@{EMAIL_DOMAIN}", "Budi Santoso", "buyer", "0812-6630-1147"),
+    PlatformUserData(f"yohanes.lado@{EMAIL_DOMAIN}", "Yohanes Lado", "buyer", "0813-3905-7712"),
 )
 
 # fmt: on
@@ -925,5 +929,77 @@ KUBES: tuple[KubeData, ...] = (
                "pile", "#e3a24a"),
         ),
     ),
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class DemoOrderData:
+    """An order placed, paid, packed and sent through the real services (loader.py), then maybe rated.
+
+    `items` are (product name, quantity) of one KUBE; `product_reviews` has one (rating, text) or None per
+    item, in the same order. "shipped" orders wait for the buyer to confirm receipt; "delivered" ones with
+    no review wait for the buyer's rating."""
+
+    buyer: str  # e-mail
+    kube: str  # KUBE name
+    items: tuple[tuple[str, int], ...]
+    days_ago: float  # when it was placed
+    status: str = "delivered"  # "shipped" or "delivered"
+    courier: bool = False  # else picked up at the KUBE
+    kube_review: tuple[int, str] | None = None
+    product_reviews: tuple[tuple[int, str] | None, ...] = ()
+
+
+BUYER_SIGN_IN = f"pembeli@{EMAIL_DOMAIN}"
+_MAYA, _BUDI, _YOHANES = (f"{n}@{EMAIL_DOMAIN}" for n in ("maya.anggraeni", "budi.santoso", "yohanes.lado"))
+# Where the couriers take the demo buyers' parcels.
+BUYER_ADDRESSES = {
+    BUYER_SIGN_IN: "Jl. Kebon Kacang Raya No. 17, RT 005/RW 002, Tanah Abang, Jakarta Pusat 10240",
+    _MAYA: "Jl. Dago Asri II No. 8, Coblong, Kota Bandung 40135",
+    _BUDI: "Jl. Manyar Kertoarjo V No. 21, Gubeng, Surabaya 60285",
+    _YOHANES: "Jl. El Tari No. 44, Oebobo, Kota Kupang 85111",
+}
+_o = DemoOrderData
+
+# fmt: off
+DEMO_ORDERS: tuple[DemoOrderData, ...] = (
+    _o(_BUDI, "KUBE Pisang Agung", (("Keripik Pisang Cokelat 250 g", 2), ("Keripik Pisang Keju 250 g", 2)), 26,
+       courier=True,
+       kube_review=(5, "Dikemas dobel, keripik sampai di Surabaya utuh, tidak ada yang hancur."),
+       product_reviews=((5, "Cokelatnya tebal dan pisangnya renyah. Anak-anak suka sekali."),
+                        (4, "Enak, kejunya terasa. Agak terlalu manis untuk saya."))),
+    _o(BUYER_SIGN_IN, "KUBE Mutiara Kelapa", (("VCO Botol 250 ml", 2), ("Blondo Kelapa 250 g", 1)), 24,
+       courier=True,
+       kube_review=(5, "Balas chat cepat, botol dibungkus bubble wrap. Sampai di Jakarta dalam 4 hari."),
+       product_reviews=((5, "VCO-nya jernih dan harum kelapa, tidak tengik. Ini pesanan kedua saya."),
+                        (4, "Gurih, cocok untuk sambal. Porsinya agak kecil."))),
+    _o(_MAYA, "KUBE Mutiara Kelapa", (("Minyak Kelapa Murni (VCO) 1 Liter", 1),), 18, courier=True,
+       kube_review=(4, "Pengiriman lancar. Semoga ke depan ada pilihan kemasan jeriken."),
+       product_reviews=((5, "Kualitas bagus, saya pakai untuk masak dan untuk kulit."),)),
+    _o(BUYER_SIGN_IN, "KUBE Getas Bahari", (("Getas Ikan Tenggiri 250 g", 3), ("Kemplang Ikan Panggang 200 g", 2)),
+       15, courier=True,
+       kube_review=(5, "Ibu-ibunya ramah, sampai ditambah satu bungkus untuk coba."),
+       product_reviews=((5, "Rasa ikannya terasa sekali, renyah. Persis seperti oleh-oleh dari Bangka."),
+                        (4, "Enak dan tidak berminyak. Kemasannya bisa lebih rapat."))),
+    _o(BUYER_SIGN_IN, "KUBE Nyiur Melambai", (("Kelapa Muda Hijau", 10),), 12,
+       kube_review=(5, "Diambil langsung di gudang Bugis, kelapanya dipilihkan yang paling segar."),
+       product_reviews=((5, "Airnya manis, dagingnya lembut. Pas untuk acara keluarga."),)),
+    _o(_YOHANES, "KUBE Kopi Sekincau", (("Kopi Robusta Bubuk Sekincau 250 g", 2),), 10, courier=True,
+       kube_review=(5, "Kopi disangrai beberapa hari sebelum dikirim, masih sangat wangi."),
+       product_reviews=((5, "Robusta yang mantap, pahitnya pas dan tidak asam."),)),
+    _o(_BUDI, "KUBE Mutiara Kelapa", (("VCO Botol 250 ml", 3),), 9, courier=True,
+       kube_review=(5, ""),
+       product_reviews=((4, "Bagus untuk kulit kering. Botolnya agak susah dituang."),)),
+    _o(_YOHANES, "KUBE Getas Bahari", (("Getas Ikan Tenggiri 250 g", 2),), 7, courier=True,
+       kube_review=(4, "Barang bagus, tapi resi baru dikirim sehari setelah ditanya."),
+       product_reviews=((4, "Renyah dan gurih. Sedikit asin."),)),
+    _o(_MAYA, "KUBE Getas Bahari", (("Kerupuk Cumi Mentah 250 g", 1),), 5, courier=True,
+       kube_review=(3, "Pengiriman agak lama, tapi kerupuknya baik-baik saja."),
+       product_reviews=((4, "Cuminya terasa, mengembang bagus saat digoreng."),)),
+    # The demo buyer's own: one received and not rated yet, one on its way.
+    _o(BUYER_SIGN_IN, "KUBE Kopi Sekincau", (("Kopi Robusta Biji Sangrai 500 g", 1),), 4, courier=True),
+    _o(BUYER_SIGN_IN, "KUBE Bambu Rahayu", (("Besek Bambu 20 cm (isi 10)", 2),), 1.5, status="shipped",
+       courier=True),
 )
 # fmt: on

@@ -1,8 +1,10 @@
 """Load the demo content of data.py into a database session. No flask here.
 
 Idempotent: everything is looked up by its natural key (category and KUBE slug, e-mail, product slug
-within its KUBE) and only what is missing is created; existing rows are left as they are. The caller
-commits once.
+within its KUBE) and only what is missing is created; existing rows are left as they are. Orders have no
+natural key: the demo orders are placed once, when none of the demo buyers has an order yet. They go
+through the real services (checkout, payment, packing, shipping, receipt, reviews), so the KUBE ledger,
+the notifications and the reviews are what real use would make. The caller commits once.
 """
 
 from __future__ import annotations
@@ -34,12 +36,17 @@ from marketplace.catalog.models import (
 )
 from marketplace.common import slugify, utcnow
 from marketplace.demo import data, images
+from marketplace.orders import services as orders
+from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus
+from marketplace.reviews import services as reviews
 
 # Generous limits: the pictures are ours, but they go through the same checks as uploads.
 _MAX_IMAGE_BYTES = 8 * 1024 * 1024
 _MAX_IMAGE_PIXELS = 40_000_000
 _ROLES = (MemberRole.KETUA, MemberRole.SEKRETARIS, MemberRole.BENDAHARA)
 _PUBLISHED_WITHIN = timedelta(days=60)
+# How long after an order is placed each later step of its history happened (paid, packed, sent, received).
+_ORDER_STEPS = (timedelta(hours=3), timedelta(hours=8), timedelta(days=1), timedelta(days=3, hours=6))
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,8 @@ class _Loader:
         self.product_size = _scaled(images.PRODUCT_SIZE, image_scale)
         self.banner_size = _scaled(images.BANNER_SIZE, image_scale)
         self.created: dict[str, int] = dict.fromkeys(
-            ("categories", "users", "kubes", "members", "assignments", "products", "photos", "order_takers"), 0
+            ("categories", "users", "kubes", "members", "assignments", "products", "photos", "order_takers", "orders",
+             "reviews"), 0
         )
         self.categories: dict[str, Category] = {}
         self.top_slug: dict[str, str] = {}  # category slug -> its top-level slug (for the picture's colours)
@@ -306,6 +314,65 @@ class _Loader:
                 )
             )
 
+    def load_orders(self, users: dict[str, User], fee_bps: int) -> None:
+        """The demo orders and their reviews, placed once: nothing when a demo buyer already has an order."""
+        buyer_ids = sorted({users[item.buyer].id for item in data.DEMO_ORDERS})
+        if self.session.scalar(select(Checkout.id).where(Checkout.buyer_id.in_(buyer_ids)).limit(1)) is not None:
+            return
+        operator = next(user for user in users.values() if user.is_operator)
+        for item in data.DEMO_ORDERS:
+            self.order(item, users[item.buyer], operator, fee_bps)
+        self.session.flush()
+
+    def order(self, item: data.DemoOrderData, buyer: User, operator: User, fee_bps: int) -> None:
+        kube = self.session.scalar(select(Kube).where(Kube.slug == slugify(item.kube)))
+        assert kube is not None, item.kube
+        products = {p.name: p for p in self.session.scalars(select(Product).where(Product.kube_id == kube.id))}
+        seller = self.session.scalar(
+            select(User).join(KubeMember, KubeMember.user_id == User.id)
+            .where(KubeMember.kube_id == kube.id, KubeMember.role == MemberRole.KETUA)
+        )
+        assert seller is not None, item.kube
+        placed = self.now - timedelta(days=item.days_ago)
+        delivery = (orders.Delivery("courier", buyer.name, buyer.phone or "", data.BUYER_ADDRESSES[buyer.email])
+                    if item.courier else orders.Delivery())
+        checkout = orders.place_checkout(
+            self.session, buyer, [(products[name].id, quantity) for name, quantity in item.items],
+            payment_method="manual", delivery=delivery, now=placed, fee_bps=fee_bps,
+        )
+        order = checkout.orders[0]
+        orders.confirm_payment(self.session, operator, checkout.id, now=placed + _ORDER_STEPS[0])
+        orders.accept_order(self.session, seller, order.id)
+        orders.ship_order(self.session, seller, order.id, courier="JNE",
+                          tracking_number=f"JP{self.rng.randint(10**9, 10**10 - 1)}")
+        if item.status == OrderStatus.DELIVERED.value:
+            orders.confirm_received(self.session, buyer, order.id)
+        last = self.backdate(order, placed)
+        self.created["orders"] += 1
+        lines = {line.product_name: line.id for line in order.lines}
+        product_reviews = item.product_reviews or (None,) * len(item.items)
+        rated = {lines[name]: review for (name, _qty), review in zip(item.items, product_reviews, strict=True)
+                 if review is not None}
+        if item.kube_review is None and not rated:
+            return
+        kube_rating, kube_body = item.kube_review or ("", "")
+        done = reviews.submit_review(self.session, buyer, order.id, kube_rating, kube_body, rated,
+                                     now=min(self.now, last + timedelta(hours=self.rng.uniform(2, 30))))
+        self.created["reviews"] += len(done.product_reviews) + (done.kube_review is not None)
+
+    def backdate(self, order: Order, placed: datetime) -> datetime:
+        """The services stamp the later steps with the time of loading: spread them after the order was placed
+        instead (never later than now). Returns the time of the last step."""
+        self.session.flush()
+        events = list(self.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                           .order_by(OrderEvent.id)))
+        when = placed
+        for event, step in zip(events[1:], _ORDER_STEPS, strict=False):
+            when = min(self.now - timedelta(minutes=30), placed + step)
+            event.created_at = when
+        order.updated_at = when
+        return when
+
     def set_dates(self, product: Product, reviewer: User) -> None:
         """Published products spread over the last 60 days; the review queue is a few days old."""
         status = product.status
@@ -349,12 +416,18 @@ def _count(session: Session, column: InstrumentedAttribute[int]) -> int:
 
 
 def load_demo(
-    session: Session, media_root: str | Path, *, image_scale: float = 1.0, now: datetime | None = None
+    session: Session,
+    media_root: str | Path,
+    *,
+    image_scale: float = 1.0,
+    now: datetime | None = None,
+    fee_bps: int = 0,
 ) -> DemoSummary:
     """Create whatever part of the demo content is missing (flushes, never commits).
 
-    `image_scale` draws smaller pictures (tests use it); the counts stay the same. If anything fails,
-    the error is raised and the caller's rollback deletes the pictures written so far.
+    `image_scale` draws smaller pictures (tests use it); the counts stay the same. `fee_bps` is the platform's
+    fee on the demo orders (the app's PLATFORM_FEE_BPS). If anything fails, the error is raised and the
+    caller's rollback deletes the pictures written so far.
     """
     started = time.perf_counter()
     loader = _Loader(session, str(media_root), image_scale, now or utcnow())
@@ -363,6 +436,7 @@ def load_demo(
     for item in data.KUBES:
         loader.load_kube(item, users)
     session.flush()
+    loader.load_orders(users, fee_bps)
     return DemoSummary(
         categories=_count(session, Category.id),
         users=_count(session, User.id),

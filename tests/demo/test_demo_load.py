@@ -29,6 +29,10 @@ from marketplace.catalog.models import (
 from marketplace.common import ValidationError, slugify, utcnow
 from marketplace.demo import data
 from marketplace.demo.loader import DemoSummary, load_demo
+from marketplace.ledger.models import LedgerEntry
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.reviews import services as reviews
+from marketplace.reviews.models import KubeReview, ProductReview
 
 SCALE = 0.2  # small pictures keep the test fast; the counts are the real ones
 SIGN_INS = ("pembeli", "ketua", "anggota", "pendamping", "offtaker", "admin")
@@ -49,6 +53,10 @@ def _counts(session: Session) -> dict[str, int]:
         "photos": ProductPhoto.id,
         "categories": Category.id,
         "assignments": FacilitatorAssignment.id,
+        "orders": Order.id,
+        "product_reviews": ProductReview.id,
+        "kube_reviews": KubeReview.id,
+        "ledger_entries": LedgerEntry.id,
     }
     return {name: session.scalar(select(func.count(column))) or 0 for name, column in models.items()}
 
@@ -74,6 +82,47 @@ def test_the_demo_data_is_consistent() -> None:
             assert product.min_order_qty >= 1 and product.weight_grams >= 0
     for top in data.CATEGORIES:
         assert all(len(c.icon) <= 8 for c in (top, *top.children))
+    buyers = {u.email for u in data.PLATFORM_USERS}
+    kubes = {k.name: k for k in data.KUBES}
+    for order in data.DEMO_ORDERS:
+        assert order.buyer in buyers and order.buyer in data.BUYER_ADDRESSES
+        assert kubes[order.kube].status == "active", order.kube
+        on_sale = {p.name: p for p in kubes[order.kube].products if p.status == "published"}
+        for name, quantity in order.items:
+            assert name in on_sale and on_sale[name].min_order_qty <= quantity <= on_sale[name].stock, name
+        assert order.product_reviews == () or len(order.product_reviews) == len(order.items)
+        assert order.status in ("shipped", "delivered")
+        if order.status == "shipped":
+            assert order.kube_review is None and not order.product_reviews
+        for review in (order.kube_review, *order.product_reviews):
+            assert review is None or (1 <= review[0] <= 5 and len(review[1]) <= 2000)
+
+
+def test_demo_orders_went_through_the_services_and_have_reviews(app: Flask, session: Session) -> None:
+    _load(app, session)
+    buyer = session.scalar(select(User).where(User.email == data.BUYER_SIGN_IN))
+    assert buyer is not None
+    mine = list(session.scalars(select(Order).where(Order.buyer_id == buyer.id)))
+    statuses = [o.status for o in mine]
+    assert OrderStatus.SHIPPED in statuses and statuses.count(OrderStatus.DELIVERED) >= 3
+    # One of the demo buyer's received orders is still waiting for their rating.
+    assert any(reviews.reviewable(session, buyer, o.id).anything_left
+               for o in mine if o.status == OrderStatus.DELIVERED)
+    now = utcnow()
+    for order in session.scalars(select(Order)):
+        assert order.paid_at is not None and order.created_at <= order.paid_at <= now
+        times = [e.created_at for e in order.events]
+        assert times == sorted(times) and times[-1] <= now, order.id
+    # Paid orders are in the KUBEs' ledger.
+    assert session.scalar(select(func.count(LedgerEntry.id))) >= len(data.DEMO_ORDERS)
+    # A product and a KUBE with reviews from several buyers.
+    vco = session.scalar(select(Product).where(Product.name == "VCO Botol 250 ml"))
+    assert vco is not None
+    found = reviews.product_reviews(session, vco.id)
+    assert found.summary.count >= 2 and len({r.reviewer for r in found.page.items}) >= 2
+    assert all(r.reviewer and r.reviewer.endswith(".") for r in found.page.items)
+    kube = session.scalar(select(Kube).where(Kube.slug == "kube-getas-bahari"))
+    assert kube is not None and reviews.kube_reviews(session, kube.id).summary.count >= 3
 
 
 def test_load_creates_kubes_products_and_sign_ins(app: Flask, session: Session) -> None:
