@@ -88,5 +88,29 @@ def test_buyer_orders_and_the_kube_ships(live_server: str, browser: Any) -> None
     page.wait_for_load_state()
     assert "Dikirim" in page.content() and "Pesanan sudah saya terima" in page.content()
     screenshot(page, "21-buyer-order-phone")
+
+    # The buyer collects it, confirms receipt and rates the product and the KUBE.
+    page.get_by_role("button", name="Pesanan sudah saya terima").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Nilai pesanan ini").click()
+    page.wait_for_load_state()
+    page.locator(".rating-input").first.locator("label").nth(4).click()  # five stars, as a thumb does
+    page.locator("textarea").first.fill("Minyaknya jernih dan harum.")
+    page.locator("label[for='kube_rating-4']").click()
+    screenshot(page, "22-review-form-phone")
+    page.get_by_role("button", name="Kirim ulasan").click()
+    page.wait_for_load_state()
+    assert "Terima kasih atas ulasan Anda" in page.content()
+    page.goto(live_server + "/kube/kube-nyiur-melambai")
+    assert "Minyaknya jernih dan harum." in page.content() or "Kata pembeli" in page.content()
     assert errors == []
     buyer.close()
+
+    # The KUBE's ledger shows the sale, minus the platform's fee.
+    kube = browser.new_context(**PHONE)
+    member = kube.new_page()
+    sign_in(member, live_server, "ketua@pasarkube.test")
+    member.goto(live_server + "/my-kube/kube-nyiur-melambai/ledger")
+    assert "Biaya platform" in member.content() and "Penjualan" in member.content()
+    screenshot(member, "23-kube-ledger-phone")
+    kube.close()
