@@ -50,6 +50,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Where buyers send bank transfers (the manual payment provider); an operator matches them.
         "PLATFORM_BANK_ACCOUNT": env.get("MARKETPLACE_PLATFORM_BANK_ACCOUNT",
                                          "BRI 0123-01-000111-30-1 a.n. Yayasan Pasar KUBE (demo)"),
+        # How long unpaid orders hold their stock before they expire.
+        "TRANSFER_WINDOW_MINUTES": int(env.get("MARKETPLACE_TRANSFER_WINDOW_MINUTES", str(24 * 60))),
+        "CARD_WINDOW_MINUTES": int(env.get("MARKETPLACE_CARD_WINDOW_MINUTES", "30")),
         # The platform's fee on each KUBE's goods, in basis points (200 = 2 %), fixed on an order when placed.
         "PLATFORM_FEE_BPS": int(env.get("MARKETPLACE_PLATFORM_FEE_BPS", "200")),
         # Card payments through Stripe: off until a secret key is set. STRIPE_API_BASE and STRIPE_JS_URL point
@@ -76,6 +79,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         secure = _bool(env["MARKETPLACE_SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = secure
         config["REMEMBER_COOKIE_SECURE"] = secure
+    for name in ("TRANSFER_WINDOW_MINUTES", "CARD_WINDOW_MINUTES"):
+        if not 5 <= config[name] <= 14 * 24 * 60:
+            raise ConfigError(f"MARKETPLACE_{name} must be between 5 minutes and 14 days.")
     if not 0 <= config["PLATFORM_FEE_BPS"] <= 5000:
         raise ConfigError("MARKETPLACE_PLATFORM_FEE_BPS must be between 0 and 5000 (50 %).")
     if config["STRIPE_SECRET_KEY"] and not (config["STRIPE_PUBLISHABLE_KEY"] and config["STRIPE_WEBHOOK_SECRET"]):

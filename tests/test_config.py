@@ -57,3 +57,30 @@ def test_environment_name_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("MARKETPLACE_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):  # recognised as production, so the default key is refused
         create_app()
+
+
+@pytest.mark.parametrize("name, value", [
+    ("MARKETPLACE_PLATFORM_FEE_BPS", "-1"), ("MARKETPLACE_PLATFORM_FEE_BPS", "9000"),
+    ("MARKETPLACE_CARD_WINDOW_MINUTES", "0"), ("MARKETPLACE_TRANSFER_WINDOW_MINUTES", "99999"),
+    ("MARKETPLACE_STRIPE_SECRET_KEY", "sk_test_only_the_secret"),
+])
+def test_payment_settings_that_cannot_work_are_refused(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                       value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_payment_windows_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARKETPLACE_TRANSFER_WINDOW_MINUTES", "120")
+    monkeypatch.setenv("MARKETPLACE_CARD_WINDOW_MINUTES", "15")
+    monkeypatch.setenv("MARKETPLACE_PLATFORM_FEE_BPS", "0")
+    app = create_app()
+    with app.test_request_context():
+        from marketplace.payments.views import checkout_settings
+
+        settings = checkout_settings()
+    assert settings["fee_bps"] == 0
+    assert {m.value: w.total_seconds() for m, w in settings["payment_windows"].items()} == {"manual": 7200,
+                                                                                           "stripe": 900}
+    assert settings["payments"].methods == ("manual", "cod")

@@ -14,7 +14,7 @@ from marketplace.common import N_, ValidationError
 from marketplace.orders import services
 from marketplace.orders.models import Checkout, Order, PaymentMethod
 from marketplace.payments import services as payments
-from marketplace.payments.views import current_payments
+from marketplace.payments.views import checkout_settings, current_payments
 from marketplace.web import db_session
 
 ORDER_FIELDS: dict[str, type] = {"items": list, "delivery": dict, "payment_method": str}
@@ -89,8 +89,7 @@ def place_order() -> tuple[Response, int, dict[str, str]]:
     choice = services.Delivery(delivery.get("method", "pickup"), delivery.get("recipient_name", ""),
                                delivery.get("recipient_phone", ""), delivery.get("address", ""))
     placed = services.place_checkout(db_session(), buyer, items, payment_method=body["payment_method"],
-                                     delivery=choice, payments=current_payments(), seen_prices=seen_prices,
-                                     fee_bps=current_app.config["PLATFORM_FEE_BPS"])
+                                     delivery=choice, seen_prices=seen_prices, **checkout_settings())
     db_session().commit()
     placed = services.buyer_checkout(db_session(), buyer, placed.id)
     body = checkout_json(placed)

@@ -52,7 +52,8 @@ from marketplace.search import outbox
 MAX_LINES = 50
 MAX_PENDING_CHECKOUTS = 3
 MAX_QUANTITY = 10_000
-# How long an unpaid order holds its stock (issue 4: 24 h for a bank transfer, 30 min for a card).
+# How long an unpaid order holds its stock by default: 24 h for a bank transfer, 30 min for a card (settings
+# MARKETPLACE_TRANSFER_WINDOW_MINUTES / MARKETPLACE_CARD_WINDOW_MINUTES). Cash on delivery has no window.
 PAYMENT_WINDOWS = {PaymentMethod.MANUAL: timedelta(hours=24), PaymentMethod.STRIPE: timedelta(minutes=30)}
 
 S = OrderStatus
@@ -301,6 +302,7 @@ def place_checkout(
     fee_bps: int = 0,
     payments: Payments | None = None,
     seen_prices: Mapping[int, object] | None = None,
+    payment_windows: Mapping[PaymentMethod, timedelta] | None = None,
 ) -> Checkout:
     """Reserve the stock and create one checkout with one order per KUBE (the caller commits, or rolls back
     on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all. `fee_bps` is the
@@ -359,7 +361,7 @@ def place_checkout(
     by_kube: dict[int, list[Product]] = {}
     for pid in sorted(wanted):
         by_kube.setdefault(products[pid].kube_id, []).append(products[pid])
-    window = PAYMENT_WINDOWS.get(method)
+    window = (PAYMENT_WINDOWS if payment_windows is None else payment_windows).get(method)
     expires = now + window if window else None
     checkout = Checkout(buyer_id=buyer.id, payment_method=method, goods_total=0, delivery_total=0, total=0,
                         created_at=now, expires_at=expires,

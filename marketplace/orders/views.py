@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -13,7 +16,7 @@ from marketplace.orders import bp, services
 from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, MessageForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
 from marketplace.payments import services as payments
-from marketplace.payments.views import current_payments
+from marketplace.payments.views import checkout_settings, current_payments
 from marketplace.shop.forms import ActionForm
 from marketplace.web import (
     MAX_ID,
@@ -141,7 +144,7 @@ def checkout() -> str | Response:
             services.take_from_cart(db_session(), owner, {product_id for product_id, _qty in items})
             placed = services.place_checkout(
                 db_session(), buyer, items, payment_method=form.payment_method.data or "", delivery=delivery,
-                payments=current_payments(), fee_bps=current_app.config["PLATFORM_FEE_BPS"],
+                **checkout_settings(),
                 seen_prices={pid: request.form[f"price-{pid}"] for pid, _q in items if f"price-{pid}" in request.form})
         except DomainError as error:
             db_session().rollback()
@@ -151,7 +154,10 @@ def checkout() -> str | Response:
             db_session().commit()
             flash(_("Your order is placed."), "success")
             return redirect(url_for("orders.placed", checkout_id=placed.id))
-    html = render_template("orders/checkout.html", form=form, groups=groups, choices=choices,
+    config = current_app.config
+    windows = {"transfer": format_timedelta(timedelta(minutes=config["TRANSFER_WINDOW_MINUTES"]), threshold=1),
+               "card": format_timedelta(timedelta(minutes=config["CARD_WINDOW_MINUTES"]), threshold=1)}
+    html = render_template("orders/checkout.html", form=form, groups=groups, choices=choices, windows=windows,
                            fee=services.delivery_fee, DeliveryMethod=DeliveryMethod)
     db_session().commit()
     return html

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -10,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.common import DomainError, clean_int
 from marketplace.extensions import csrf, db
+from marketplace.orders.models import PaymentMethod
 from marketplace.payments import bp, services
 from marketplace.payments.forms import RefundSentForm
 from marketplace.payments.providers import Payments, from_config
@@ -35,6 +39,17 @@ def current_payments() -> Payments:
     """The providers of this app (manual always; Stripe when its keys are set)."""
     payments: Payments = current_app.extensions["payments"]
     return payments
+
+
+def checkout_settings() -> dict[str, Any]:
+    """What place_checkout takes from this app's settings: providers, the platform's fee, payment windows."""
+    config = current_app.config
+    return {
+        "payments": current_payments(),
+        "fee_bps": config["PLATFORM_FEE_BPS"],
+        "payment_windows": {PaymentMethod.MANUAL: timedelta(minutes=config["TRANSFER_WINDOW_MINUTES"]),
+                            PaymentMethod.STRIPE: timedelta(minutes=config["CARD_WINDOW_MINUTES"])},
+    }
 
 
 @bp.route("/payments/stripe/webhook", methods=["POST"])

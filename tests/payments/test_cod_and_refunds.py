@@ -182,3 +182,13 @@ def test_fee_rate_is_checked(session: Session, world: World) -> None:
     assert ledger.platform_fee(123_457, 200) == 2_469  # rounded down, in the KUBE's favour
     with pytest.raises(ValidationError):
         services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="bitcoin")
+
+
+def test_payment_windows_are_settings(session: Session, world: World) -> None:
+    from marketplace.orders.models import PaymentMethod
+
+    checkout = services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="manual",
+                                       payment_windows={PaymentMethod.MANUAL: timedelta(hours=2)})
+    assert checkout.expires_at == checkout.created_at + timedelta(hours=2)
+    assert services.expire_due(session, checkout.created_at + timedelta(minutes=119)) == 0
+    assert services.expire_due(session, checkout.created_at + timedelta(minutes=121)) == 1
