@@ -287,8 +287,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "OrderList": {
         "type": "object",
-        "required": ["items", "total"],
-        "properties": {"items": {"type": "array", "items": _ref("Order")}, "total": {"type": "integer"}},
+        "required": ["items", "total", "page", "per_page"],
+        "properties": {"items": {"type": "array", "items": _ref("Order")}, "total": {"type": "integer"},
+                       "page": {"type": "integer"}, "per_page": {"type": "integer"}},
     },
     "Checkout": {
         "type": "object",
@@ -532,6 +533,7 @@ PATHS: dict[str, Any] = {
             "tags": ["orders"],
             "summary": "The buyer's orders, newest first.",
             "security": _BEARER,
+            "parameters": [_param("page"), _param("per_page")],
             "responses": {"200": _json(_ref("OrderList"), "The orders."), "401": _error("Unauthorized")},
         },
     },
@@ -554,6 +556,7 @@ PATHS: dict[str, Any] = {
             "tags": ["orders"],
             "summary": "A KUBE's orders, for its members and operators.",
             "security": _BEARER,
+            "parameters": [_param("page"), _param("per_page")],
             "responses": {"200": _json(_ref("OrderList"), "The orders."), "401": _error("Unauthorized"),
                           "403": _error("Forbidden"), "404": _error("NotFound")},
         },

@@ -8,7 +8,7 @@ from flask import current_app, jsonify, url_for
 from werkzeug.wrappers import Response
 
 from marketplace.api import bp
-from marketplace.api.helpers import check_fields, json_object, require_bearer, required
+from marketplace.api.helpers import check_fields, json_object, page_args, page_json, require_bearer, required
 from marketplace.catalog import services as catalog
 from marketplace.common import N_, ValidationError
 from marketplace.orders import services
@@ -105,8 +105,8 @@ def place_order() -> tuple[Response, int, dict[str, str]]:
 @bp.get("/orders")
 def orders() -> Response:
     buyer = require_bearer()
-    found = services.buyer_orders(db_session(), buyer)
-    body = {"items": [order_json(o) for o in found], "total": len(found)}
+    page, per_page = page_args()
+    body = page_json(services.buyer_orders(db_session(), buyer, page=page, per_page=per_page), order_json)
     db_session().commit()  # orders that expired meanwhile
     return jsonify(body)
 
@@ -120,7 +120,7 @@ def order(order_id: int) -> Response:
 def kube_orders(slug: str) -> Response:
     actor = require_bearer()
     kube = catalog.kube_by_slug(db_session(), slug, actor)
-    found = services.kube_orders(db_session(), actor, kube.id)
-    body = {"items": [order_json(o) for o in found], "total": len(found)}
+    page, per_page = page_args()
+    body = page_json(services.kube_orders(db_session(), actor, kube.id, page=page, per_page=per_page), order_json)
     db_session().commit()
     return jsonify(body)

@@ -26,6 +26,7 @@ from marketplace.common import (
     N_,
     ConflictError,
     NotFoundError,
+    Page,
     PermissionDenied,
     ValidationError,
     clean_int,
@@ -681,13 +682,28 @@ def expire_due(session: Session, now: datetime | None = None) -> int:
     return sum(1 for order in due if _move(session, order, OrderStatus.EXPIRED, None, PAYMENT_WINDOW_PASSED, now))
 
 
-def buyer_orders(session: Session, buyer: User, now: datetime | None = None) -> Sequence[Order]:
-    """The buyer's orders, newest first (expired ones are settled first: expiry is also checked lazily)."""
-    expire_due(session, now)
-    return list(session.scalars(
-        select(Order).where(Order.buyer_id == buyer.id).order_by(Order.id.desc())
-        .options(selectinload(Order.lines), selectinload(Order.events), joinedload(Order.kube))
+ORDERS_PER_PAGE = 20
+
+
+def _page_of(session: Session, query: Any, page: int, per_page: int) -> Page[Order]:
+    """One page of orders, newest first, with their lines, history, KUBE and buyer: four queries whatever the
+    page's length (a page past the end is empty, with the total to go back)."""
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(session.scalars(
+        query.order_by(Order.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        .options(selectinload(Order.lines), selectinload(Order.events), joinedload(Order.kube),
+                 joinedload(Order.buyer))
     ))
+    return Page(items, total, page, per_page)
+
+
+def buyer_orders(session: Session, buyer: User, now: datetime | None = None, *, page: int = 1,
+                 per_page: int = ORDERS_PER_PAGE) -> Page[Order]:
+    """The buyer's orders, newest first, a page at a time (expired ones are settled first: expiry is also
+    checked lazily)."""
+    expire_due(session, now)
+    return _page_of(session, select(Order).where(Order.buyer_id == buyer.id), page, per_page)
 
 
 def _require_orders_of(session: Session, actor: User, kube_id: int) -> None:
@@ -696,18 +712,16 @@ def _require_orders_of(session: Session, actor: User, kube_id: int) -> None:
 
 
 def kube_orders(session: Session, actor: User, kube_id: int, now: datetime | None = None, *,
-                statuses: Collection[OrderStatus] | None = None) -> Sequence[Order]:
-    """A KUBE's incoming orders for its members (and operators), newest first; optionally only some
-    statuses. Lines and buyers are loaded with the orders (a fixed number of queries for any length)."""
+                statuses: Collection[OrderStatus] | None = None, page: int = 1,
+                per_page: int = ORDERS_PER_PAGE) -> Page[Order]:
+    """A KUBE's incoming orders for its members (and operators), newest first, a page at a time; optionally
+    only some statuses. Lines and buyers are loaded with the orders (a fixed number of queries)."""
     _require_orders_of(session, actor, kube_id)
     expire_due(session, now)
     query = select(Order).where(Order.kube_id == kube_id)
     if statuses is not None:
         query = query.where(Order.status.in_(sorted(statuses)))
-    return list(session.scalars(
-        query.order_by(Order.id.desc()).options(selectinload(Order.lines), selectinload(Order.events),
-                                                joinedload(Order.buyer), joinedload(Order.kube))
-    ))
+    return _page_of(session, query, page, per_page)
 
 
 def kube_order_counts(session: Session, actor: User, kube_id: int) -> dict[OrderStatus, int]:

@@ -25,8 +25,10 @@ from marketplace.web import (
     db_session,
     error_text,
     flash_refusal,
+    query_page,
     rupiah,
     safe_next,
+    url_with,
 )
 
 CART_KEY = "guest_cart"  # the session key of a guest's cart
@@ -179,8 +181,11 @@ def placed(checkout_id: int) -> str:
 
 @bp.route("/orders")
 @login_required
-def orders() -> str:
-    found = services.buyer_orders(db_session(), current_actor())
+def orders() -> str | Response:
+    found = services.buyer_orders(db_session(), current_actor(), page=query_page())
+    if found.page > found.pages:
+        db_session().commit()
+        return redirect(url_with(page=found.pages))
     html = render_template("orders/list.html", orders=found)
     db_session().commit()  # orders that expired meanwhile
     return html

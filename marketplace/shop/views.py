@@ -34,7 +34,7 @@ from marketplace.shop.forms import (
     ShipForm,
     StockForm,
 )
-from marketplace.web import current_actor, db_session, flash_refusal, image_limits, reject_form
+from marketplace.web import current_actor, db_session, flash_refusal, image_limits, query_page, reject_form, url_with
 
 
 def _kube(slug: str, action: Action) -> Kube:
@@ -425,13 +425,16 @@ CANCELLABLE = frozenset({S.PENDING_PAYMENT, S.PAID, S.PROCESSING})
 
 @bp.route("/<slug>/orders")
 @login_required
-def orders_list(slug: str) -> str:
+def orders_list(slug: str) -> str | Response:
     user = current_actor()
     kube = _kube(slug, Action.HANDLE_ORDERS)
     tab = request.args.get("status") or "all"
     if tab not in ORDER_TABS:
         tab = "all"
-    found = orders.kube_orders(db_session(), user, kube.id, statuses=ORDER_TABS[tab][1])
+    found = orders.kube_orders(db_session(), user, kube.id, statuses=ORDER_TABS[tab][1], page=query_page())
+    if found.page > found.pages:
+        db.session.commit()
+        return redirect(url_with(page=found.pages))
     counts = orders.kube_order_counts(db_session(), user, kube.id)
     tab_counts = {key: sum(n for status, n in counts.items() if statuses is None or status in statuses)
                   for key, (_label, statuses) in ORDER_TABS.items()}

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.orders import services
 from marketplace.orders.models import CartItem, Checkout, Order, OrderStatus
 from tests import factories
 from tests.conftest import login
@@ -158,3 +159,24 @@ def test_messages_between_the_buyer_and_the_kube(app: Flask, session: Session, w
         services.post_message(session, world.operator, order_id, "hai")
     response = buyer.post(f"/orders/{order_id}/messages", data={"body": ""})
     assert response.status_code == 302 and len(services.order_messages(session, world.buyer, order_id)) == 2
+
+
+def test_order_lists_come_a_page_at_a_time(session: Session, world: factories.World,
+                                          login_as: Callable[[str], FlaskClient]) -> None:
+    for _ in range(3):
+        checkout = services.place_checkout(session, world.buyer, [(world.product_a.id, 1)], payment_method="cod")
+        services.cancel_order(session, world.buyer, checkout.orders[0].id, "coba lagi")
+    session.commit()
+    first = services.buyer_orders(session, world.buyer, per_page=2)
+    second = services.buyer_orders(session, world.buyer, page=2, per_page=2)
+    assert (first.total, len(first), len(second), first.pages) == (3, 2, 1, 2)
+    assert {o.id for o in first}.isdisjoint(o.id for o in second)
+    kube_page = services.kube_orders(session, world.ketua_a, world.kube_a.id, page=2, per_page=2)
+    assert [o.id for o in kube_page] == [o.id for o in second]
+    buyer = login_as("buyer")
+    assert buyer.get("/orders?page=1").status_code == 200
+    response = buyer.get("/orders?page=9")  # past the end: back to the last page
+    assert response.status_code == 302 and response.headers["Location"].endswith("/orders?page=1")
+    ketua = login_as("ketua_a")
+    response = ketua.get(f"/my-kube/{world.kube_a.slug}/orders?page=5")
+    assert response.status_code == 302
