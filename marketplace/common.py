@@ -112,10 +112,6 @@ class Page(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
-    def __len__(self) -> int:
-        """The items on this page (an empty page is falsy); `total` counts the whole list."""
-        return len(self.items)
-
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 _THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")

@@ -169,7 +169,7 @@ def test_order_lists_come_a_page_at_a_time(session: Session, world: factories.Wo
     session.commit()
     first = services.buyer_orders(session, world.buyer, per_page=2)
     second = services.buyer_orders(session, world.buyer, page=2, per_page=2)
-    assert (first.total, len(first), len(second), first.pages) == (3, 2, 1, 2)
+    assert (first.total, len(first.items), len(second.items), first.pages) == (3, 2, 1, 2)
     assert {o.id for o in first}.isdisjoint(o.id for o in second)
     kube_page = services.kube_orders(session, world.ketua_a, world.kube_a.id, page=2, per_page=2)
     assert [o.id for o in kube_page] == [o.id for o in second]
