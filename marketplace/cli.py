@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask demo load`, `flask search reindex` and friends."""
+"""Command-line tasks: `flask demo load`, `flask search reindex`, `flask orders expire`, `flask payments settle`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from flask import Flask
 def register(app: Flask) -> None:
     from marketplace.demo.commands import demo_cli
     from marketplace.orders.commands import orders_cli
+    from marketplace.payments.commands import payments_cli
     from marketplace.search.commands import search_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(payments_cli)

@@ -53,6 +53,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # How long unpaid orders hold their stock before they expire.
         "TRANSFER_WINDOW_MINUTES": int(env.get("MARKETPLACE_TRANSFER_WINDOW_MINUTES", str(24 * 60))),
         "CARD_WINDOW_MINUTES": int(env.get("MARKETPLACE_CARD_WINDOW_MINUTES", "30")),
+        "COD_WINDOW_MINUTES": int(env.get("MARKETPLACE_COD_WINDOW_MINUTES", str(3 * 24 * 60))),
         # The platform's fee on each KUBE's goods, in basis points (200 = 2 %), fixed on an order when placed.
         "PLATFORM_FEE_BPS": int(env.get("MARKETPLACE_PLATFORM_FEE_BPS", "200")),
         # Card payments through Stripe: off until a secret key is set. STRIPE_API_BASE and STRIPE_JS_URL point
@@ -79,7 +80,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         secure = _bool(env["MARKETPLACE_SESSION_COOKIE_SECURE"])
         config["SESSION_COOKIE_SECURE"] = secure
         config["REMEMBER_COOKIE_SECURE"] = secure
-    for name in ("TRANSFER_WINDOW_MINUTES", "CARD_WINDOW_MINUTES"):
+    for name in ("TRANSFER_WINDOW_MINUTES", "CARD_WINDOW_MINUTES", "COD_WINDOW_MINUTES"):
         if not 5 <= config[name] <= 14 * 24 * 60:
             raise ConfigError(f"MARKETPLACE_{name} must be between 5 minutes and 14 days.")
     if not 0 <= config["PLATFORM_FEE_BPS"] <= 5000:

@@ -81,6 +81,6 @@ def test_payment_windows_come_from_the_settings(monkeypatch: pytest.MonkeyPatch)
 
         settings = checkout_settings()
     assert settings["fee_bps"] == 0
-    assert {m.value: w.total_seconds() for m, w in settings["payment_windows"].items()} == {"manual": 7200,
-                                                                                           "stripe": 900}
+    assert {m.value: w.total_seconds() for m, w in settings["payment_windows"].items()} == {
+        "manual": 7200, "stripe": 900, "cod": 3 * 24 * 3600}
     assert settings["payments"].methods == ("manual", "cod")

@@ -54,8 +54,10 @@ MAX_LINES = 50
 MAX_PENDING_CHECKOUTS = 3
 MAX_QUANTITY = 10_000
 # How long an unpaid order holds its stock by default: 24 h for a bank transfer, 30 min for a card (settings
-# MARKETPLACE_TRANSFER_WINDOW_MINUTES / MARKETPLACE_CARD_WINDOW_MINUTES). Cash on delivery has no window.
-PAYMENT_WINDOWS = {PaymentMethod.MANUAL: timedelta(hours=24), PaymentMethod.STRIPE: timedelta(minutes=30)}
+# MARKETPLACE_TRANSFER_WINDOW_MINUTES / MARKETPLACE_CARD_WINDOW_MINUTES). A cash-on-delivery order the KUBE
+# has not accepted within 3 days (MARKETPLACE_COD_WINDOW_MINUTES) expires too; once accepted it never does.
+PAYMENT_WINDOWS = {PaymentMethod.MANUAL: timedelta(hours=24), PaymentMethod.STRIPE: timedelta(minutes=30),
+                   PaymentMethod.COD: timedelta(days=3)}
 
 S = OrderStatus
 # The legal moves of an order. Stock goes back on the way to cancelled, expired or refunded (once: the move
@@ -309,7 +311,8 @@ def place_checkout(
     on any error: then nothing is reserved). `delivery` is per KUBE id, or one choice for all. `fee_bps` is the
     platform's fee on the goods in basis points, fixed on each order (the KUBE ledger uses it). When the buyer
     saw prices (`seen_prices`, product id -> unit price) and one changed since, nothing is placed (PricesChanged).
-    A card checkout starts its payment with the provider; a provider error places nothing."""
+    A card checkout opens its payment with the provider before anything is written; a provider error places
+    nothing."""
     now = now or utcnow()
     payments = payments or MANUAL_ONLY
     if payment_method not in payments.methods:
@@ -344,6 +347,29 @@ def place_checkout(
                                    "your order and place it again."), field="items", name=products[pid].name,
                                 price=format_rupiah(products[pid].price), product_id=pid)
 
+    # Every KUBE's part, computed before anything is written.
+    by_kube: dict[int, list[Product]] = {}
+    for pid in sorted(wanted):
+        by_kube.setdefault(products[pid].kube_id, []).append(products[pid])
+    parts = []
+    for kube_id, kube_products in by_kube.items():
+        kube = kube_products[0].kube
+        choice = delivery.get(kube_id, Delivery()) if isinstance(delivery, Mapping) else delivery
+        how, name, phone, address = _clean_delivery(kube, choice)
+        weight = sum(p.weight_grams * wanted[p.id] for p in kube_products)
+        goods = sum(p.price * wanted[p.id] for p in kube_products)
+        parts.append((kube_id, kube_products, how, name, phone, address, weight, goods,
+                      delivery_fee(kube, how, weight)))
+    total = sum(part[7] + part[8] for part in parts)
+
+    # A card payment is opened first: no row is locked while the provider answers. (If the stock then runs
+    # out, the intent stays unused: nobody ever gets its client secret.)
+    try:
+        intent = payments.provider(method).start(total, f"checkout-{secrets.token_hex(8)}")
+    except ProviderError:
+        raise PaymentUnavailable(N_("Card payments are not available right now. Try again in a moment, or "
+                                    "choose another payment method."), field="payment_method") from None
+
     # Reserve in product-id order (two checkouts never wait on each other in opposite orders).
     for pid in sorted(wanted):
         reserved = session.execute(
@@ -359,24 +385,15 @@ def place_checkout(
     for pid in wanted:
         session.expire(products[pid], ["stock"])
 
-    by_kube: dict[int, list[Product]] = {}
-    for pid in sorted(wanted):
-        by_kube.setdefault(products[pid].kube_id, []).append(products[pid])
     window = (PAYMENT_WINDOWS if payment_windows is None else payment_windows).get(method)
     expires = now + window if window else None
     checkout = Checkout(buyer_id=buyer.id, payment_method=method, goods_total=0, delivery_total=0, total=0,
-                        created_at=now, expires_at=expires,
-                        unique_code=0)
+                        created_at=now, expires_at=expires, unique_code=0,
+                        payment_intent_id=intent.id if intent else None)
     session.add(checkout)
-    for kube_id, kube_products in by_kube.items():
-        kube = kube_products[0].kube
-        choice = delivery.get(kube_id, Delivery()) if isinstance(delivery, Mapping) else delivery
-        how, name, phone, address = _clean_delivery(kube, choice)
+    for kube_id, kube_products, how, name, phone, address, weight, goods, fee in parts:
         lines = [OrderLine(product_id=p.id, product_name=p.name, unit=p.unit.value, unit_price=p.price,
                            quantity=wanted[p.id], line_total=p.price * wanted[p.id]) for p in kube_products]
-        weight = sum(p.weight_grams * wanted[p.id] for p in kube_products)
-        goods = sum(line.line_total for line in lines)
-        fee = delivery_fee(kube, how, weight)
         order = Order(kube_id=kube_id, buyer_id=buyer.id, delivery_method=how, delivery_fee=fee, goods_total=goods,
                       total=goods + fee, weight_grams=weight, recipient_name=name, recipient_phone=phone,
                       address=address, created_at=now, expires_at=expires, lines=lines,
@@ -394,14 +411,6 @@ def place_checkout(
     for order in checkout.orders:
         message = NEW_COD_ORDER if method == PaymentMethod.COD else NEW_ORDER
         _notify(session, _member_ids(session, order.kube_id), order, message, id=order.id, total=order.total)
-    try:
-        intent = payments.provider(method).start(checkout)
-    except ProviderError:
-        raise PaymentUnavailable(N_("Card payments are not available right now. Try again in a moment, or "
-                                    "choose another payment method."), field="payment_method") from None
-    if intent is not None:
-        checkout.payment_intent_id = intent.id
-        session.flush()
     return checkout
 
 
@@ -553,6 +562,8 @@ def confirm_payment(session: Session, actor: User, checkout_id: int, now: dateti
     checkout = session.get(Checkout, checkout_id)
     if checkout is None:
         raise NotFoundError(N_("Checkout not found."))
+    if checkout.payment_method != PaymentMethod.MANUAL:  # cash is recorded by the KUBE, cards by Stripe
+        raise ConflictError(N_("This checkout is not paid by bank transfer."), field="status")
     moved = [_move(session, order, OrderStatus.PAID, actor, PAYMENT_RECEIVED, now)
              for order in checkout.orders if order.status == OrderStatus.PENDING_PAYMENT]
     if not any(moved):
@@ -630,11 +641,12 @@ def confirm_received(session: Session, actor: User, order_id: int) -> Order:
 
 
 def cancel_order(session: Session, actor: User, order_id: int, reason: str, *,
-                 payments: Payments | None = None, now: datetime | None = None) -> Order:
+                 now: datetime | None = None) -> Order:
     """The buyer (before paying), the KUBE or an operator cancels, with a reason; stock goes back. A paid
-    order is refunded, which only the KUBE or an operator decides (the buyer asks them): by card through
-    the provider (a provider error cancels nothing), by transfer as a refund an operator sends."""
-    payments = payments or MANUAL_ONLY
+    order is refunded, which only the KUBE or an operator decides (the buyer asks them). The refund is
+    recorded here, in the same transaction: a card refund as "requested", which payments.services.settle_card
+    sends to the provider after the commit (so no lock waits on the network, and a refund is never sent for a
+    cancellation that did not commit); a bank-transfer refund as "pending", for an operator to send."""
     now = now or utcnow()
     order = get_order(session, actor, order_id)
     note = clean_text(reason, field="reason", max_length=500)
@@ -650,22 +662,11 @@ def cancel_order(session: Session, actor: User, order_id: int, reason: str, *,
     checkout = order.checkout
     if not _move(session, order, target, actor, note, now):
         raise ConflictError(N_("The order changed meanwhile; reload the page."), field="status")
-    provider = payments.provider(checkout.payment_method)
-    try:
-        if target == OrderStatus.REFUNDED:
-            result = provider.refund(checkout, order.total, f"pasarkube-refund-order-{order.id}")
-            session.add(Refund(checkout_id=checkout.id, order_id=order.id, provider=provider.name,
-                               amount=order.total, status=result.status, external_id=result.external_id,
-                               note=note, created_at=now,
-                               completed_at=now if result.status == "succeeded" else None))
-        else:
-            session.flush()
-            session.expire(checkout, ["orders"])
-            provider.resize(checkout, sum(o.total for o in checkout.orders
-                                          if o.status == OrderStatus.PENDING_PAYMENT))
-    except ProviderError as error:
-        raise PaymentUnavailable(N_("The payment provider refused: %(reason)s. Nothing was cancelled; try "
-                                    "again later."), field="status", reason=str(error)) from None
+    if target == OrderStatus.REFUNDED:
+        card = checkout.payment_method == PaymentMethod.STRIPE
+        session.add(Refund(checkout_id=checkout.id, order_id=order.id, provider="stripe" if card else "manual",
+                           amount=order.total, status="requested" if card else "pending", note=note,
+                           created_at=now))
     session.flush()
     return order
 

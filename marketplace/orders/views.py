@@ -16,7 +16,7 @@ from marketplace.orders import bp, services
 from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, MessageForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
 from marketplace.payments import services as payments
-from marketplace.payments.views import checkout_settings, current_payments
+from marketplace.payments.views import checkout_settings, current_payments, settle_after_commit
 from marketplace.shop.forms import ActionForm
 from marketplace.web import (
     MAX_ID,
@@ -221,8 +221,7 @@ def cancel(order_id: int) -> Response:
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            services.cancel_order(db_session(), current_actor(), order_id, form.reason.data or "",
-                                  payments=current_payments())
+            cancelled = services.cancel_order(db_session(), current_actor(), order_id, form.reason.data or "")
         except DomainError as error:
             db_session().rollback()
             if error.field == "reason":
@@ -230,7 +229,9 @@ def cancel(order_id: int) -> Response:
             else:
                 flash_refusal(error)
         else:
+            checkout_id = cancelled.checkout_id
             db_session().commit()
+            settle_after_commit(checkout_id)
             flash(_("The order is cancelled."), "success")
     return redirect(url_for("orders.order", order_id=order_id))
 

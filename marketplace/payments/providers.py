@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -49,8 +50,10 @@ class PaymentProvider(Protocol):
     name: str
     methods: tuple[PaymentMethod, ...]
 
-    def start(self, checkout: Checkout) -> Intent | None:
-        """Called when a checkout is placed: a card intent to pay, or None when the buyer pays offline."""
+    def start(self, amount: int, reference: str) -> Intent | None:
+        """Called while a checkout is placed, before anything is written (no lock is held while the provider
+        answers): a card intent for `amount` Rupiah, or None when the buyer pays offline. `reference` is new
+        for each attempt and makes a retried call harmless."""
 
     def refund(self, checkout: Checkout, amount: int, key: str) -> RefundResult:
         """Send `amount` Rupiah back to the buyer of `checkout` (`key` makes a retry harmless)."""
@@ -63,7 +66,7 @@ class ManualProvider:
     name = "manual"
     methods: tuple[PaymentMethod, ...] = (PaymentMethod.MANUAL, PaymentMethod.COD)
 
-    def start(self, checkout: Checkout) -> Intent | None:
+    def start(self, amount: int, reference: str) -> Intent | None:
         return None
 
     def refund(self, checkout: Checkout, amount: int, key: str) -> RefundResult:
@@ -104,20 +107,22 @@ class StripeProvider:
         return Intent(id=data["id"], status=data["status"], amount=int(data["amount"]) // IDR_MINOR_UNITS,
                       client_secret=data.get("client_secret"))
 
-    def start(self, checkout: Checkout) -> Intent | None:
+    def start(self, amount: int, reference: str) -> Intent | None:
         params: dict[str, Any] = {
-            "amount": checkout.total * IDR_MINOR_UNITS,
+            "amount": amount * IDR_MINOR_UNITS,
             "currency": "idr",
             "payment_method_types": ["card"],
-            "metadata": {"checkout_id": str(checkout.id)},
+            "metadata": {"pasarkube_reference": reference},
         }
         if self.real:
-            params["description"] = f"Pasar KUBE checkout #{checkout.id}"
+            params["description"] = f"Pasar KUBE {reference}"
             # "Separate charges and transfers": the KUBEs' shares are tied to this group.
-            params["transfer_group"] = f"checkout-{checkout.id}"
-        key = f"pasarkube-checkout-{checkout.id}-{int(checkout.created_at.timestamp())}"
+            params["transfer_group"] = reference
         return self._intent(self._call(self.client.v1.payment_intents.create, params=params,
-                                       options={"idempotency_key": key}))
+                                       options={"idempotency_key": f"pasarkube-{reference}"}))
+
+    def cancel(self, intent_id: str) -> None:
+        self._call(self.client.v1.payment_intents.cancel, intent_id)
 
     def retrieve(self, intent_id: str) -> Intent:
         return self._intent(self._call(self.client.v1.payment_intents.retrieve, intent_id))
@@ -129,7 +134,8 @@ class StripeProvider:
                             params={"payment_intent": checkout.payment_intent_id,
                                     "amount": amount * IDR_MINOR_UNITS},
                             options={"idempotency_key": key})
-        return RefundResult(refund.id, "succeeded" if refund.status == "succeeded" else "pending")
+        # Stripe may answer "pending" (the bank has not settled yet): that is not for an operator to send.
+        return RefundResult(refund.id, "succeeded" if refund.status == "succeeded" else "processing")
 
     def resize(self, checkout: Checkout, amount: int) -> None:
         if not checkout.payment_intent_id:
@@ -146,10 +152,14 @@ class StripeProvider:
     def parse_event(self, payload: bytes, signature: str) -> dict[str, Any]:
         """A verified webhook event as a dict; BadSignature when it was not signed with our secret."""
         try:
-            event = self._stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+            self._stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, self.webhook_secret,
+                                                        self._stripe.Webhook.DEFAULT_TOLERANCE)
+            event = json.loads(payload)
         except (self._stripe.SignatureVerificationError, ValueError) as error:
             raise BadSignature(str(error)) from error
-        return event.to_dict() if hasattr(event, "to_dict") else dict(event)
+        if not isinstance(event, dict):
+            raise BadSignature("the body is not a JSON object")
+        return event
 
 
 class Payments:

@@ -11,10 +11,11 @@ were cancelled meanwhile is refunded at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.auth.models import User
@@ -22,7 +23,7 @@ from marketplace.common import N_, ConflictError, NotFoundError, PermissionDenie
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus, PaymentMethod
 from marketplace.payments.models import PaymentEvent, Refund
-from marketplace.payments.providers import BadSignature, Payments, ProviderError, StripeProvider
+from marketplace.payments.providers import BadSignature, Intent, Payments, ProviderError, StripeProvider
 
 CARD_DECLINED = N_("The card payment for order #%(id)s did not go through: try again (or another card) "
                    "before the order expires.")
@@ -32,6 +33,11 @@ LATE_PAYMENT_REFUNDED = N_("Your card payment for order #%(id)s came after the o
 
 class BadWebhook(ValidationError):
     code = "bad_signature"
+
+
+class ProviderUnreachable(ConflictError):
+    code = "provider_unreachable"
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -66,50 +72,58 @@ def card_payment(session: Session, payments: Payments, buyer: User, checkout_id:
     return CardPayment(checkout, intent.client_secret, provider.publishable_key, provider.js_url)
 
 
+MAX_EVENT_ID = 255
+
+
 def handle_stripe_webhook(session: Session, payments: Payments, payload: bytes, signature: str,
-                          now: datetime | None = None) -> str:
-    """Process one webhook delivery; returns "processed", "duplicate" or "ignored". The caller commits; an
-    IntegrityError on commit means the same event was processed at the same moment: a duplicate too."""
+                          now: datetime | None = None) -> tuple[str, int | None]:
+    """Process one webhook delivery; returns ("processed" | "duplicate" | "ignored", the checkout's id). The
+    caller commits, then calls settle_card for that checkout (refunds to send). An IntegrityError on commit
+    means the same event was processed at the same moment: a duplicate too."""
     now = now or utcnow()
     provider = _stripe(payments)
     try:
         event = provider.parse_event(payload, signature)
     except BadSignature:
         raise BadWebhook(N_("The webhook signature does not verify."), field="signature") from None
-    event_id, event_type = str(event.get("id") or ""), str(event.get("type") or "")
-    intent = (event.get("data") or {}).get("object") or {}
-    if not event_id or not event_type:
+    data = event.get("data") if isinstance(event, dict) else None
+    intent = data.get("object") if isinstance(data, dict) else None
+    event_id, event_type = event.get("id"), event.get("type")
+    if not (isinstance(event_id, str) and isinstance(event_type, str) and isinstance(intent, dict)
+            and 0 < len(event_id) <= MAX_EVENT_ID and 0 < len(event_type) <= 80):
         raise BadWebhook(N_("The webhook is not a Stripe event."), field="body")
-    checkout = None
-    if intent.get("object") == "payment_intent" and intent.get("id"):
-        # Lock the checkout first: deliveries for one checkout then run one after the other.
-        checkout = session.scalar(select(Checkout).where(Checkout.payment_intent_id == str(intent["id"]))
-                                  .with_for_update())
+    intent_id = intent.get("id") if intent.get("object") == "payment_intent" else None
+    if not isinstance(intent_id, str) or event_type not in ("payment_intent.succeeded",
+                                                           "payment_intent.payment_failed"):
+        return "ignored", None
+    current = None
+    if event_type == "payment_intent.succeeded":
+        # Re-read the intent before writing anything (events come late, twice or out of order; and no lock
+        # is held while Stripe answers). A failure answers 5xx, so Stripe delivers again later.
+        try:
+            current = provider.retrieve(intent_id)
+        except ProviderError as error:
+            raise ProviderUnreachable(N_("Stripe could not be reached: %(reason)s"), reason=str(error)) from None
+    # Lock the checkout first: deliveries for one checkout then run one after the other.
+    checkout = session.scalar(select(Checkout).where(Checkout.payment_intent_id == intent_id).with_for_update())
     if session.scalar(select(PaymentEvent.id).where(PaymentEvent.event_id == event_id)) is not None:
-        return "duplicate"
+        return "duplicate", None
     session.add(PaymentEvent(provider=provider.name, event_id=event_id, event_type=event_type,
                              checkout_id=checkout.id if checkout else None, received_at=now))
     session.flush()
     if checkout is None:
-        return "ignored"
-    if event_type == "payment_intent.succeeded":
-        _settle(session, provider, checkout, now)
-    elif event_type == "payment_intent.payment_failed":
+        return "ignored", None
+    if current is not None:
+        _settle(session, checkout, current, now)
+    else:
         first = min(checkout.orders, key=lambda o: o.id)
         if first.status == OrderStatus.PENDING_PAYMENT:
             orders.notify(session, [checkout.buyer_id], first, CARD_DECLINED, id=first.id)
-    else:
-        return "ignored"
-    return "processed"
+    return "processed", checkout.id
 
 
-def _settle(session: Session, provider: StripeProvider, checkout: Checkout, now: datetime) -> None:
-    """The intent says it succeeded: re-read it, pay the orders still waiting, refund what nobody owes."""
-    try:
-        intent = provider.retrieve(checkout.payment_intent_id or "")
-    except ProviderError as error:
-        # Answering 5xx makes Stripe deliver the event again later.
-        raise ProviderUnreachable(N_("Stripe could not be reached: %(reason)s"), reason=str(error)) from None
+def _settle(session: Session, checkout: Checkout, intent: Intent, now: datetime) -> None:
+    """The intent succeeded: pay the orders still waiting; what nobody owes any more is to be refunded."""
     if intent.status != "succeeded":
         return
     if any(o.paid_at is not None for o in checkout.orders):
@@ -123,22 +137,45 @@ def _settle(session: Session, provider: StripeProvider, checkout: Checkout, now:
                 paid_for += order.total
     surplus = intent.amount - paid_for
     if surplus > 0:
-        try:
-            result = provider.refund(checkout, surplus, f"pasarkube-refund-checkout-{checkout.id}-surplus")
-        except ProviderError as error:
-            raise ProviderUnreachable(N_("Stripe could not be reached: %(reason)s"), reason=str(error)) from None
-        session.add(Refund(checkout_id=checkout.id, order_id=None, provider=provider.name, amount=surplus,
-                           status=result.status, external_id=result.external_id, created_at=now,
-                           note="paid after its orders expired or were cancelled",
-                           completed_at=now if result.status == "succeeded" else None))
+        session.add(Refund(checkout_id=checkout.id, order_id=None, provider="stripe", amount=surplus,
+                           status="requested", created_at=now,
+                           note="paid after its orders expired or were cancelled"))
         first = min(checkout.orders, key=lambda o: o.id)
         orders.notify(session, [checkout.buyer_id], first, LATE_PAYMENT_REFUNDED, id=first.id, amount=surplus)
     session.flush()
 
 
-class ProviderUnreachable(ConflictError):
-    code = "provider_unreachable"
-    status = 503
+def settle_card(session: Session, payments: Payments, checkout_id: int, now: datetime | None = None) -> None:
+    """After a commit that changed a card checkout: send its requested refunds to Stripe and make the open
+    PaymentIntent ask for what is still due (cancelled when nothing is). Each refund is sent with its own
+    idempotency key, so sending again after a failure never refunds twice; what fails stays "requested" for
+    `flask payments settle`. The caller commits."""
+    now = now or utcnow()
+    provider = payments.stripe
+    checkout = session.get(Checkout, checkout_id)
+    if provider is None or checkout is None or checkout.payment_method != PaymentMethod.STRIPE:
+        return
+    for refund in session.scalars(select(Refund).where(Refund.checkout_id == checkout.id,
+                                                       Refund.status == "requested").order_by(Refund.id)):
+        try:
+            result = provider.refund(checkout, refund.amount, f"pasarkube-refund-{refund.id}")
+        except ProviderError as error:
+            refund.note = f"{refund.note} (retry: {error})"[:1000]
+            continue
+        refund.status, refund.external_id = result.status, result.external_id
+        refund.completed_at = now if result.status == "succeeded" else None
+    if checkout.payment_intent_id and not any(o.paid_at is not None for o in checkout.orders):
+        # A payment that comes anyway is settled by the webhook (and refunded when not owed).
+        with suppress(ProviderError):
+            provider.resize(checkout, sum(o.total for o in checkout.orders
+                                          if o.status == OrderStatus.PENDING_PAYMENT))
+    session.flush()
+
+
+def unsettled_checkouts(session: Session) -> list[int]:
+    """Card checkouts with refunds still to send (for `flask payments settle`)."""
+    return list(session.scalars(select(Refund.checkout_id).where(Refund.status == "requested",
+                                                                 Refund.provider == "stripe").distinct()))
 
 
 # --- Refunds an operator sends by bank transfer -------------------------------------------------------
@@ -149,7 +186,8 @@ def pending_refunds(session: Session, actor: User) -> Sequence[Refund]:
     if not actor.is_operator:
         raise PermissionDenied(N_("Only operators can do this."))
     return list(session.scalars(
-        select(Refund).where(Refund.status == "pending").order_by(Refund.created_at, Refund.id)
+        select(Refund).where(Refund.status == "pending", Refund.provider == "manual")
+        .order_by(Refund.created_at, Refund.id)
         .options(joinedload(Refund.order).joinedload(Order.kube), joinedload(Refund.checkout)
                  .joinedload(Checkout.buyer))
     ))
@@ -161,12 +199,14 @@ def mark_refund_sent(session: Session, actor: User, refund_id: int, reference: s
     if not actor.is_operator:
         raise PermissionDenied(N_("Only operators can do this."))
     refund = session.get(Refund, refund_id)
-    if refund is None:
+    if refund is None or refund.provider != "manual":
         raise NotFoundError(N_("Refund not found."))
-    if refund.status != "pending":
+    reference = clean_text(reference, field="reference", max_length=80)
+    # Conditional, so that two operators never both record (and send) the same refund.
+    sent = session.execute(update(Refund).where(Refund.id == refund.id, Refund.status == "pending")
+                           .values(status="succeeded", external_id=reference, completed_at=now or utcnow())
+                           .execution_options(synchronize_session=False))
+    if sent.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(N_("This refund is already recorded as sent."), field="reference")
-    refund.external_id = clean_text(reference, field="reference", max_length=80)
-    refund.status = "succeeded"
-    refund.completed_at = now or utcnow()
-    session.flush()
+    session.expire(refund)
     return refund

@@ -48,8 +48,16 @@ def checkout_settings() -> dict[str, Any]:
         "payments": current_payments(),
         "fee_bps": config["PLATFORM_FEE_BPS"],
         "payment_windows": {PaymentMethod.MANUAL: timedelta(minutes=config["TRANSFER_WINDOW_MINUTES"]),
-                            PaymentMethod.STRIPE: timedelta(minutes=config["CARD_WINDOW_MINUTES"])},
+                            PaymentMethod.STRIPE: timedelta(minutes=config["CARD_WINDOW_MINUTES"]),
+                            PaymentMethod.COD: timedelta(minutes=config["COD_WINDOW_MINUTES"])},
     }
+
+
+def settle_after_commit(checkout_id: int) -> None:
+    """Once a cancellation or a payment is committed: send a card checkout's refunds, resize its intent.
+    This is a second transaction on purpose: money goes out only for what is already committed."""
+    services.settle_card(db_session(), current_payments(), checkout_id)
+    db_session().commit()
 
 
 @bp.route("/payments/stripe/webhook", methods=["POST"])
@@ -60,8 +68,11 @@ def stripe_webhook() -> Response | tuple[Response, int]:
     payload = request.get_data(cache=False)
     signature = request.headers.get("Stripe-Signature", "")
     try:
-        outcome = services.handle_stripe_webhook(db_session(), current_payments(), payload, signature)
+        outcome, checkout_id = services.handle_stripe_webhook(db_session(), current_payments(), payload,
+                                                              signature)
         db_session().commit()
+        if checkout_id is not None:
+            settle_after_commit(checkout_id)
     except DomainError as error:
         db_session().rollback()
         return json_error(error.status, error.code, error_text(error))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from marketplace.auth.models import User
 from marketplace.catalog.models import KubeMember
+from marketplace.catalog.permissions import member_role
 from marketplace.common import (
     N_,
     ConflictError,
@@ -75,8 +76,11 @@ def reviewable(session: Session, buyer: User, order_id: int) -> ReviewState:
     order = orders.get_order(session, buyer, order_id)  # 404 for those who may not see the order at all
     if order.buyer_id != buyer.id:  # the KUBE's members and operators see the order but do not review it
         raise NotFoundError(N_("Order not found."))
-    if order.status not in REVIEWABLE_STATUSES:
+    if order.status not in REVIEWABLE_STATUSES or order.paid_at is None:
+        # Paid too: a cash order counts once its bendahara has recorded the cash.
         raise ConflictError(N_("You can review an order once you have received it."), field="status")
+    if member_role(session, buyer, order.kube_id) is not None:
+        raise ConflictError(N_("Members do not review their own KUBE."), field="status")
     return _state(session, order)
 
 

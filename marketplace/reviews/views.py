@@ -110,7 +110,10 @@ def order_review_state(order: Order) -> services.ReviewState | None:
         return None
     if order.status not in services.REVIEWABLE_STATUSES:
         return None
-    return services.reviewable(db_session(), current_actor(), order.id)
+    try:
+        return services.reviewable(db_session(), current_actor(), order.id)
+    except ConflictError:  # not paid yet (cash), or the buyer's own KUBE
+        return None
 
 
 @bp.app_template_filter("rating_number")

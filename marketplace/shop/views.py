@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.forms import MessageForm
 from marketplace.orders.models import DeliveryMethod, Order, OrderStatus, PaymentMethod
-from marketplace.payments.views import current_payments
+from marketplace.payments.views import settle_after_commit
 from marketplace.shop import bp
 from marketplace.shop.forms import (
     ActionForm,
@@ -554,11 +554,13 @@ def cancel_order(slug: str, order_id: int) -> str | Response:
     form = CancelOrderForm()
     if form.validate_on_submit():
         try:
-            orders.cancel_order(db_session(), user, order.id, form.reason.data or "", payments=current_payments())
+            orders.cancel_order(db_session(), user, order.id, form.reason.data or "")
         except DomainError as error:
             reject_form(form, error)
         else:
+            checkout_id = order.checkout_id
             db.session.commit()
+            settle_after_commit(checkout_id)
             flash(_("Order #%(id)d is cancelled and its stock is back on sale.", id=order_id), "success")
             return redirect(_order_url(kube, order_id))
     order = orders.kube_order(db_session(), user, kube.id, order_id)

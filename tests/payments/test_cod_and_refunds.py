@@ -43,9 +43,10 @@ def test_cash_on_delivery_from_order_to_cash_in_the_bendahara_hands(session: Ses
     session.add(KubeMember(kube_id=world.kube_a.id, user_id=bendahara.id, role=MemberRole.BENDAHARA))
     session.commit()
     order = _cod(session, world)
-    assert order.expires_at is None and order.checkout.unique_code == 0  # cash never expires by the clock
-    assert services.expire_due(session, utcnow() + timedelta(days=30)) == 0
+    # The KUBE has 3 days to accept; once accepted, a cash order waits for its handover however long it takes.
+    assert order.expires_at == order.created_at + timedelta(days=3) and order.checkout.unique_code == 0
     services.accept_order(session, world.anggota_a, order.id)  # no payment needed before packing
+    assert services.expire_due(session, utcnow() + timedelta(days=30)) == 0
     services.ship_order(session, world.anggota_a, order.id)
     with pytest.raises(PermissionDenied):  # an anggota does not hold the KUBE's cash
         services.confirm_cash(session, world.anggota_a, order.id)
@@ -170,7 +171,7 @@ def test_api_payment_methods(client: FlaskClient, session: Session, world: World
     body["payment_method"] = "cod"
     response = client.post(f"{API}/orders", headers=buyer, json=body)
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["expires_at"] is None and "bank_transfer" not in response.get_json()
+    assert response.get_json()["expires_at"] and "bank_transfer" not in response.get_json()
     body["items"] = [{"product_id": world.product_a.id, "quantity": 1, "unit_price": 1}]
     response = client.post(f"{API}/orders", headers=buyer, json=body)
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "prices_changed"
@@ -192,3 +193,43 @@ def test_payment_windows_are_settings(session: Session, world: World) -> None:
     assert checkout.expires_at == checkout.created_at + timedelta(hours=2)
     assert services.expire_due(session, checkout.created_at + timedelta(minutes=119)) == 0
     assert services.expire_due(session, checkout.created_at + timedelta(minutes=121)) == 1
+
+
+def test_a_cash_order_the_kube_never_accepts_expires(session: Session, world: World) -> None:
+    start = _stock(session, world.product_a)
+    order = _cod(session, world)
+    assert services.expire_due(session, utcnow() + timedelta(days=3, minutes=1)) == 1
+    session.commit()
+    session.expire_all()
+    assert order.status == OrderStatus.EXPIRED and _stock(session, world.product_a) == start
+
+
+def test_only_bank_transfers_are_confirmed_by_an_operator(session: Session, world: World) -> None:
+    order = _cod(session, world)
+    with pytest.raises(ConflictError):
+        services.confirm_payment(session, world.operator, order.checkout_id)
+    session.rollback()
+    session.expire_all()
+    assert order.status == OrderStatus.PENDING_PAYMENT and order.paid_at is None
+    assert ledger.balance(session, world.kube_a.id) == 0
+
+
+def test_members_do_not_review_their_own_kube_and_unpaid_cash_is_not_reviewable(session: Session,
+                                                                                 world: World) -> None:
+    from marketplace.reviews import services as reviews
+
+    own = services.place_checkout(session, world.anggota_a, [(world.product_a.id, 1)], payment_method="manual")
+    services.confirm_payment(session, world.operator, own.id)
+    services.accept_order(session, world.ketua_a, own.orders[0].id)
+    services.ship_order(session, world.ketua_a, own.orders[0].id)
+    services.confirm_received(session, world.anggota_a, own.orders[0].id)
+    with pytest.raises(ConflictError):
+        reviews.reviewable(session, world.anggota_a, own.orders[0].id)
+    cash = _cod(session, world)
+    services.accept_order(session, world.ketua_a, cash.id)
+    services.ship_order(session, world.ketua_a, cash.id)
+    services.confirm_received(session, world.buyer, cash.id)
+    with pytest.raises(ConflictError):  # delivered, but its cash is not recorded yet
+        reviews.reviewable(session, world.buyer, cash.id)
+    services.confirm_cash(session, world.ketua_a, cash.id)
+    assert reviews.reviewable(session, world.buyer, cash.id).anything_left

@@ -25,6 +25,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import EntryKind, LedgerEntry
 from marketplace.orders import services
 from marketplace.orders.models import Checkout, Notification, Order, OrderEvent, OrderStatus
+from marketplace.payments import services as payments
 from marketplace.payments.models import PaymentEvent, Refund
 from marketplace.payments.providers import Payments
 from tests.conftest import login
@@ -168,9 +169,12 @@ def test_refund_goes_back_through_stripe_and_debits_the_ledger(stripe_world: Str
     order = next(o for o in _session().scalars(select(Order).where(Order.checkout_id == checkout.id))
                  if o.kube_id == world.kube_a.id)
     stock_before = _stock(world.product_a.id)
-    services.cancel_order(_session(), world.ketua_a, order.id, "Kelapa habis", payments=_payments(sw))
+    services.cancel_order(_session(), world.ketua_a, order.id, "Kelapa habis")
     _session().commit()
     refund = _session().scalars(select(Refund)).one()
+    assert refund.status == "requested"  # committed first; sent to Stripe after the commit
+    payments.settle_card(_session(), _payments(sw), checkout.id)
+    _session().commit()
     assert refund.status == "succeeded" and refund.amount == order.total and refund.order_id == order.id
     assert refund.external_id and refund.external_id.startswith("re_")
     at_stripe = _client(sw).v1.refunds.retrieve(refund.external_id)
@@ -247,7 +251,9 @@ def test_cancelling_one_unpaid_order_lowers_the_card_amount(stripe_world: Stripe
     checkout = _card_checkout(sw, world)
     order_b = next(o for o in checkout.orders if o.kube_id == world.kube_b.id)
     remaining = checkout.total - order_b.total
-    services.cancel_order(_session(), world.ketua_b, order_b.id, "Tidak bisa kirim", payments=_payments(sw))
+    services.cancel_order(_session(), world.ketua_b, order_b.id, "Tidak bisa kirim")
+    _session().commit()
+    payments.settle_card(_session(), _payments(sw), checkout.id)
     _session().commit()
     intent = _client(sw).v1.payment_intents.retrieve(checkout.payment_intent_id or "")
     assert int(intent.amount) == remaining * 100  # (localstripe echoes an updated amount as text)
@@ -269,3 +275,41 @@ def test_no_checkout_is_placed_when_stripe_cannot_be_reached(card_world: World, 
     _session().rollback()
     assert _stock(world.product_a.id) == before
     assert _session().scalar(select(func.count(Checkout.id))) == 0
+
+
+def test_a_refund_stripe_cannot_take_now_is_sent_later(stripe_world: StripeWorld, card_world: World) -> None:
+    sw, world = stripe_world, card_world
+    checkout = _paid_by_card(sw, world)
+    order = next(o for o in checkout.orders if o.kube_id == world.kube_a.id)
+    provider = _payments(sw).stripe
+    assert provider is not None
+    working = provider.client
+    provider.client = stripe.StripeClient("sk_test_pasarkube", max_network_retries=0,
+                                          base_addresses={"api": "http://127.0.0.1:9"})  # nothing listens there
+    try:
+        services.cancel_order(_session(), world.ketua_a, order.id, "Rusak di jalan")
+        _session().commit()
+        payments.settle_card(_session(), _payments(sw), checkout.id)
+        _session().commit()
+        refund = _session().scalars(select(Refund)).one()
+        assert refund.status == "requested" and "retry" in refund.note
+        assert payments.unsettled_checkouts(_session()) == [checkout.id]
+    finally:
+        provider.client = working
+    result = sw.app.test_cli_runner().invoke(args=["payments", "settle"])
+    assert "Settled 1 of 1" in result.output, result.output
+    _session().expire_all()
+    refund = _session().scalars(select(Refund)).one()
+    assert refund.status == "succeeded" and refund.external_id
+    assert payments.unsettled_checkouts(_session()) == []
+    assert [r.amount for r in _client(sw).v1.refunds.list(params={"payment_intent": checkout.payment_intent_id})
+            ] == [order.total * 100]
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"hi"', b'{"id": "evt_1", "type": "x", "data": [1]}',
+                                  b'{"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": "x"}}',
+                                  b'{"id": 5, "type": "payment_intent.succeeded", "data": {"object": {}}}',
+                                  b"not json"])
+def test_signed_bodies_of_the_wrong_shape_are_400(stripe_world: StripeWorld, card_world: World, body: bytes) -> None:
+    assert _post(stripe_world, body, _signed(body)) == 400
+    assert _session().scalar(select(func.count(PaymentEvent.id))) == 0
