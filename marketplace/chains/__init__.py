@@ -1,0 +1,1 @@
+"""Supply chains that link several KUBEs (integrated business), and the planner."""
