@@ -9,6 +9,7 @@ from marketplace.catalog.models import (
     Product,
     ProductPhoto,
 )
+from marketplace.chains.models import ChainProcess, ProcessFlow, ProcessKube, SupplyChain
 from marketplace.ledger.models import LedgerEntry, Payout
 from marketplace.orders.models import (
     CartItem,
@@ -27,6 +28,7 @@ __all__ = [
     "ApiToken",
     "CartItem",
     "Category",
+    "ChainProcess",
     "Checkout",
     "FacilitatorAssignment",
     "Kube",
@@ -41,11 +43,14 @@ __all__ = [
     "OrderTakerProfile",
     "PaymentEvent",
     "Payout",
+    "ProcessFlow",
+    "ProcessKube",
     "Product",
     "ProductPhoto",
     "ProductReview",
     "Refund",
     "SearchLog",
     "SearchOutbox",
+    "SupplyChain",
     "User",
 ]

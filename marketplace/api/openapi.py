@@ -312,6 +312,65 @@ SCHEMAS: dict[str, Any] = {
                          "publishable_key": {"type": "string", "nullable": True}}},
         },
     },
+    "Flow": {
+        "type": "object",
+        "required": ["product", "name", "unit", "per_run"],
+        "properties": {"product": {"type": "string", "description": "The product kind's slug."},
+                       "name": {"type": "string"}, "unit": {"type": "string"},
+                       "per_run": {"type": "number", "description": "Amount per run of the process."}},
+    },
+    "SupplyChain": {
+        "type": "object",
+        "required": ["slug", "name", "processes"],
+        "properties": {
+            "slug": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+            "regency_code": {"type": "string", "nullable": True},
+            "processes": {"type": "array", "items": {"type": "object", "properties": {
+                "key": {"type": "string"}, "name": {"type": "string"},
+                "whole_runs": {"type": "boolean", "description": "Runs come in whole pieces (one nut)."},
+                "yield_source": {"type": "string"},
+                "inputs": {"type": "array", "items": _ref("Flow")},
+                "outputs": {"type": "array", "items": _ref("Flow"),
+                            "description": "Several outputs are joint products of one run."},
+                "kubes": {"type": "array", "items": {"type": "object", "properties": {
+                    "slug": {"type": "string"}, "name": {"type": "string"},
+                    "capacity_per_week": {"type": "number", "description": "Runs a week."}}}}}}},
+        },
+    },
+    "SupplyChainList": {
+        "type": "object",
+        "required": ["items", "total"],
+        "properties": {"items": {"type": "array", "items": _ref("SupplyChain")}, "total": {"type": "integer"}},
+    },
+    "PlanRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["demand"],
+        "properties": {
+            "demand": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
+                "type": "object", "additionalProperties": False, "required": ["product", "quantity"],
+                "properties": {"product": {"type": "string"}, "quantity": {"type": "number", "minimum": 0}}}},
+            "period": {"type": "string", "enum": ["week", "month"], "default": "week"},
+        },
+    },
+    "Plan": {
+        "type": "object",
+        "required": ["chain", "period", "processes", "raw_inputs"],
+        "properties": {
+            "chain": {"type": "string"}, "period": {"type": "string"},
+            "processes": {"type": "array", "items": {"type": "object", "properties": {
+                "key": {"type": "string"}, "runs": {"type": "number"},
+                "required_input": {"type": "array", "items": {"type": "object"}},
+                "output": {"type": "array", "items": {"type": "object"},
+                           "description": "Each output with quantity, needed and surplus."},
+                "kubes": {"type": "array", "items": {"type": "object", "properties": {
+                    "slug": {"type": "string"}, "allocated": {"type": "number"}, "capacity": {"type": "number"}}},
+                          "description": "Runs shared in proportion to each KUBE's capacity, never above it."},
+                "shortfall": {"type": "number", "description": "Runs no KUBE has capacity for."},
+                "surplus": {"type": "array", "items": {"type": "object"}}}}},
+            "raw_inputs": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     "SearchItem": {
         "type": "object",
         "required": ["id", "name", "url", "kube", "category", "price", "unit", "in_stock", "highlight", "snippet"],
@@ -561,6 +620,36 @@ PATHS: dict[str, Any] = {
                           "403": _error("Forbidden"), "404": _error("NotFound")},
         },
     },
+    "/supply-chains": {
+        "get": {
+            "operationId": "listSupplyChains",
+            "tags": ["supply-chains"],
+            "summary": "Supply chains (integrated businesses): processes, yields and KUBEs with capacities.",
+            "responses": {"200": _json(_ref("SupplyChainList"), "The chains.")},
+        },
+    },
+    "/supply-chains/{slug}": {
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "get": {
+            "operationId": "getSupplyChain",
+            "tags": ["supply-chains"],
+            "summary": "One supply chain.",
+            "responses": {"200": _json(_ref("SupplyChain"), "The chain."), "404": _error("NotFound")},
+        },
+    },
+    "/supply-chains/{slug}/plan": {
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "post": {
+            "operationId": "planSupplyChain",
+            "tags": ["supply-chains"],
+            "summary": "Plan a period's demand: what each process makes, the raw input, each KUBE's share, "
+                       "shortfalls and the surplus of joint products.",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("PlanRequest")}}},
+            "responses": {"200": _json(_ref("Plan"), "The plan."), "400": _error("BadRequest"),
+                          "401": _error("Unauthorized"), "404": _error("NotFound")},
+        },
+    },
     "/search": {
         "get": {
             "operationId": "searchProducts",
@@ -654,7 +743,7 @@ SPEC: dict[str, Any] = {
         '{"error": {"code", "message", "field"}}.',
     },
     "servers": [{"url": "/api/v1"}],
-    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "search", "meta")],
+    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "supply-chains", "search", "meta")],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,

@@ -1,5 +1,6 @@
 """The JSON API v1, one module per resource; importing them registers their routes on the blueprint."""
 
+import marketplace.api.chains
 import marketplace.api.kubes
 import marketplace.api.openapi
 import marketplace.api.orders

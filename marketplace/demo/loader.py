@@ -36,6 +36,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.common import slugify, utcnow
 from marketplace.demo import data, images
+from marketplace.demo.chains import load_chain
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus
 from marketplace.reviews import services as reviews
@@ -437,6 +438,7 @@ def load_demo(
         loader.load_kube(item, users)
     session.flush()
     loader.load_orders(users, fee_bps)
+    loader.created["supply chains"] = load_chain(session)
     return DemoSummary(
         categories=_count(session, Category.id),
         users=_count(session, User.id),
