@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.api.views
     import marketplace.auth.views
     import marketplace.catalog.views
+    import marketplace.chains.views
     import marketplace.facilitator.views
     import marketplace.ledger.views
     import marketplace.orders.views
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.catalog import bp as catalog_bp
+    from marketplace.chains import bp as chains_bp
     from marketplace.extensions import csrf
     from marketplace.facilitator import bp as facilitator_bp
     from marketplace.ledger import bp as ledger_bp
@@ -101,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(chains_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

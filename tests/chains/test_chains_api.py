@@ -84,3 +84,19 @@ def test_a_month_is_52_twelfths_of_a_week_of_capacity(client: FlaskClient, demo:
     split = {p["key"]: p for p in response.get_json()["processes"]}["kupas-belah"]
     assert split["runs"] == 33334 and split["shortfall"] == 0  # 9,000 a week x 52/12 = 39,000 a month
     assert sum(k["allocated"] for k in split["kubes"]) == 33334
+
+
+def test_the_chain_page_draws_the_diagram_and_the_plan(client: FlaskClient, demo: None,
+                                                       count_queries: object) -> None:
+    page = client.get("/chains/kelapa-terpadu-banggai").get_data(as_text=True)
+    assert '<svg class="chain-diagram"' in page and "Kupas &amp; belah kelapa" in page
+    assert "KUBE Nyiur Melambai" in page and "Balai Penelitian Palma" in page
+    assert "<script" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    page = client.get("/chains/kelapa-terpadu-banggai?sabun-kelapa=1.000&air-kelapa-kemasan=2000"
+                      "&arang-tempurung=500").get_data(as_text=True)
+    assert "11.112" in page and "chain-box-warn" in page  # 11,112 nuts; short of capacity somewhere
+    assert "2.112" in page  # nuts no KUBE has capacity for
+    bad = client.get("/chains/kelapa-terpadu-banggai?sabun-kelapa=banyak")
+    assert bad.status_code == 200 and 'role="alert"' in bad.get_data(as_text=True)
+    assert client.get("/chains/tidak-ada").status_code == 404
+    assert "Kelapa Terpadu Banggai" in client.get("/chains").get_data(as_text=True)
