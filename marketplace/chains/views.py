@@ -8,7 +8,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from marketplace.chains import bp, diagram, planner, services
+from marketplace.chains import bp, diagram, services
 from marketplace.common import DomainError
 from marketplace.web import db_session, error_text
 
@@ -35,7 +35,8 @@ def chain(slug: str) -> str:
     found = services.chain_by_slug(db_session(), slug)
     consumed = {f.item for p in found.processes for f in p.flows if f.direction == "in"}
     finals = [f for p in found.processes for f in p.flows if f.direction == "out" and f.item not in consumed]
-    names = {item: name for item, (name, _unit) in services.units(found).items()}
+    units = services.units(found)
+    names = {item: name for item, (name, _unit) in units.items()}
     period = request.args.get("period", "week")
     demand = [(f.item, request.args.get(f.item, "").strip()) for f in finals]
     asked = [(item, raw) for item, raw in demand if raw]
@@ -54,8 +55,7 @@ def chain(slug: str) -> str:
         step = result.process(process.key) if result else None
         lines = [", ".join(pk.kube.name for pk in kubes) or _("No KUBE yet")]
         if step is not None:
-            made = ", ".join(f"{amount(q)} {services.units(found)[i][1]} {names[i]}" for i, q in step.output.items()
-                             if q)
+            made = ", ".join(f"{amount(q)} {units[i][1]} {names[i]}" for i, q in step.output.items() if q)
             lines.append(made or _("Nothing to make"))
         boxes.append(diagram.Box(process.key, process.name, lines,
                                  [f.item for f in process.flows if f.direction == "in"],
@@ -64,5 +64,4 @@ def chain(slug: str) -> str:
     svg = Markup(diagram.chain_svg(boxes, names, found.name))  # noqa: S704 - every text is escaped in chain_svg
     return render_template("chains/detail.html", chain=found, svg=svg, finals=finals, demand=dict(demand),
                            period=period, plan=result, error=error, amount=amount,
-                           units=services.units(found), public_kubes=services.public_kubes,
-                           Plan=planner.Plan)
+                           units=units, public_kubes=services.public_kubes)

@@ -25,6 +25,7 @@ from marketplace.catalog.permissions import member_role
 from marketplace.common import (
     N_,
     ConflictError,
+    DomainError,
     NotFoundError,
     Page,
     PermissionDenied,
@@ -410,7 +411,7 @@ def place_checkout(
     session.flush()
     for order in checkout.orders:
         message = NEW_COD_ORDER if method == PaymentMethod.COD else NEW_ORDER
-        _notify(session, _member_ids(session, order.kube_id), order, message, id=order.id, total=order.total)
+        notify(session, _member_ids(session, order.kube_id), order, message, id=order.id, total=order.total)
     return checkout
 
 
@@ -447,10 +448,10 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
     # Each side hears of the moves the other side (or the platform) made.
     buyer_hears, kube_hears = BUYER_NEWS.get(to), KUBE_NEWS.get(to)
     if buyer_hears and (actor is None or actor.id != order.buyer_id):
-        _notify(session, [order.buyer_id], order, buyer_hears, id=order.id)
+        notify(session, [order.buyer_id], order, buyer_hears, id=order.id)
     if kube_hears:
         members = [m for m in _member_ids(session, order.kube_id) if actor is None or m != actor.id]
-        _notify(session, members, order, kube_hears, id=order.id)
+        notify(session, members, order, kube_hears, id=order.id)
     session.expire(order, ["status", "updated_at", "events", "paid_at"])
     return True
 
@@ -480,14 +481,10 @@ def _member_ids(session: Session, kube_id: int) -> list[int]:
     return list(session.scalars(select(KubeMember.user_id).where(KubeMember.kube_id == kube_id)))
 
 
-def _notify(session: Session, user_ids: Iterable[int], order: Order, message: str, **params: object) -> None:
-    for user_id in dict.fromkeys(user_ids):
-        session.add(Notification(user_id=user_id, order_id=order.id, message=message, params=params))
-
-
 def notify(session: Session, user_ids: Iterable[int], order: Order, message: str, **params: object) -> None:
     """Tell these users something about `order` (`message` is an English msgid, translated when shown)."""
-    _notify(session, user_ids, order, message, **params)
+    for user_id in dict.fromkeys(user_ids):
+        session.add(Notification(user_id=user_id, order_id=order.id, message=message, params=params))
 
 
 def notifications(session: Session, user: User, limit: int = 50) -> list[Notification]:
@@ -588,21 +585,38 @@ def accept_order(session: Session, actor: User, order_id: int) -> Order:
     return order
 
 
+CASH_HOLDERS = (MemberRole.BENDAHARA, MemberRole.KETUA)
+HANDED_OVER = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+
+def _cash_refusal(session: Session, actor: User, order: Order) -> DomainError | None:
+    """Why `actor` may not record the cash of `order` now (None when they may)."""
+    role = member_role(session, actor, order.kube_id)
+    if role is None or role.role not in CASH_HOLDERS:
+        return PermissionDenied(N_("Only the KUBE's bendahara (or ketua) records cash received."))
+    if order.checkout.payment_method != PaymentMethod.COD:
+        return ConflictError(N_("This order is not paid in cash."), field="status")
+    if order.paid_at is not None:
+        return ConflictError(N_("The cash for this order is already recorded."), field="status")
+    if order.status not in HANDED_OVER:
+        return ConflictError(N_("Record the cash when the order is handed over."), field="status")
+    return None
+
+
+def can_record_cash(session: Session, actor: User, order: Order) -> bool:
+    """Whether the page offers `actor` the "cash received" button for this order."""
+    return _cash_refusal(session, actor, order) is None
+
+
 def confirm_cash(session: Session, actor: User, order_id: int, now: datetime | None = None) -> Order:
     """Cash on delivery: the KUBE's bendahara (or ketua) records that the buyer paid. A shipped order is
     delivered by the same step (the cash changes hands at the door or at pickup). The KUBE keeps the cash; its
     ledger owes the platform's fee."""
     now = now or utcnow()
     order = get_order(session, actor, order_id)
-    role = member_role(session, actor, order.kube_id)
-    if role is None or role.role not in (MemberRole.BENDAHARA, MemberRole.KETUA):
-        raise PermissionDenied(N_("Only the KUBE's bendahara (or ketua) records cash received."))
-    if order.checkout.payment_method != PaymentMethod.COD:
-        raise ConflictError(N_("This order is not paid in cash."), field="status")
-    if order.paid_at is not None:
-        raise ConflictError(N_("The cash for this order is already recorded."), field="status")
-    if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED):
-        raise ConflictError(N_("Record the cash when the order is handed over."), field="status")
+    refusal = _cash_refusal(session, actor, order)
+    if refusal is not None:
+        raise refusal
     paid = session.execute(update(Order).where(Order.id == order.id, Order.paid_at.is_(None))
                            .values(paid_at=now).execution_options(synchronize_session=False))
     if paid.rowcount != 1:  # type: ignore[attr-defined]
@@ -786,6 +800,6 @@ def post_message(session: Session, author: User, order_id: int, body: str) -> Or
     session.add(message)
     others = set(_member_ids(session, order.kube_id)) | {order.buyer_id}
     others.discard(author.id)
-    _notify(session, sorted(others), order, NEW_MESSAGE, id=order.id)
+    notify(session, sorted(others), order, NEW_MESSAGE, id=order.id)
     session.flush()
     return message

@@ -3,14 +3,18 @@ members and bank account."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from marketplace import labels
+from marketplace.auth.models import User
 from marketplace.catalog import permissions, services
 from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
@@ -18,7 +22,7 @@ from marketplace.common import N_, DomainError
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.forms import MessageForm
-from marketplace.orders.models import DeliveryMethod, Order, OrderStatus, PaymentMethod
+from marketplace.orders.models import DeliveryMethod, Order, OrderStatus
 from marketplace.payments.views import settle_after_commit
 from marketplace.shop import bp
 from marketplace.shop.forms import (
@@ -455,19 +459,9 @@ def _order_page(kube: Kube, order: Order, *, ship_form: ShipForm | None = None,
         Action=Action, OrderStatus=OrderStatus, DeliveryMethod=DeliveryMethod,
         messages=orders.order_messages(db_session(), current_actor(), order.id), message_form=MessageForm(),
         is_member=permissions.member_role(db_session(), current_actor(), kube.id) is not None,
-        takes_cash=_takes_cash(kube, order),
+        takes_cash=orders.can_record_cash(db_session(), current_actor(), order),
     )
 
-
-def _takes_cash(kube: Kube, order: Order) -> bool:
-    """Whether to offer "cash received": a cash order handed over (or on its way) and not yet recorded, to
-    the KUBE's bendahara or ketua."""
-    if order.checkout.payment_method != PaymentMethod.COD or order.paid_at is not None:
-        return False
-    if order.status not in (S.SHIPPED, S.DELIVERED, S.COMPLETED):
-        return False
-    role = permissions.member_role(db_session(), current_actor(), kube.id)
-    return role is not None and role.role in (MemberRole.BENDAHARA, MemberRole.KETUA)
 
 
 @bp.route("/<slug>/orders/<id:order_id>")
@@ -485,19 +479,24 @@ def _order_url(kube: Kube, order_id: int) -> str:
 @bp.route("/<slug>/orders/<id:order_id>/accept", methods=["POST"])
 @login_required
 def accept_order(slug: str, order_id: int) -> Response:
-    """Paid -> processing: the KUBE has seen the order and is packing it."""
+    """Paid (or cash on delivery) -> processing: the KUBE has seen the order and is packing it."""
+    return _one_button(slug, order_id, orders.accept_order,
+                       _("Order #%(id)d is accepted: pack it and mark it shipped when it leaves.", id=order_id))
+
+
+def _one_button(slug: str, order_id: int, action: Callable[[Session, User, int], object], done: str) -> Response:
+    """A one-button step on one of the KUBE's orders: the service decides, the page says how it went."""
     user = current_actor()
     kube = _kube(slug, Action.HANDLE_ORDERS)
     order = orders.kube_order(db_session(), user, kube.id, order_id)
     if ActionForm().validate_on_submit():
         try:
-            orders.accept_order(db_session(), user, order.id)
+            action(db_session(), user, order.id)
         except DomainError as error:
             flash_refusal(error)
         else:
             db.session.commit()
-            flash(_("Order #%(id)d is accepted: pack it and mark it shipped when it leaves.", id=order_id),
-                  "success")
+            flash(done, "success")
     return redirect(_order_url(kube, order_id))
 
 
@@ -530,18 +529,7 @@ def ship_order(slug: str, order_id: int) -> str | Response:
 @login_required
 def cash_received(slug: str, order_id: int) -> Response:
     """Cash on delivery: the bendahara records the buyer's payment (and the handover, if not yet recorded)."""
-    user = current_actor()
-    kube = _kube(slug, Action.HANDLE_ORDERS)
-    order = orders.kube_order(db_session(), user, kube.id, order_id)
-    if ActionForm().validate_on_submit():
-        try:
-            orders.confirm_cash(db_session(), user, order.id)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db.session.commit()
-            flash(_("The cash for order #%(id)d is recorded.", id=order_id), "success")
-    return redirect(_order_url(kube, order_id))
+    return _one_button(slug, order_id, orders.confirm_cash, _("The cash for order #%(id)d is recorded.", id=order_id))
 
 
 @bp.route("/<slug>/orders/<id:order_id>/cancel", methods=["POST"])
