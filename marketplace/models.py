@@ -23,6 +23,14 @@ from marketplace.orders.models import (
 from marketplace.payments.models import PaymentEvent, Refund
 from marketplace.reviews.models import KubeReview, ProductReview
 from marketplace.search.models import SearchLog, SearchOutbox
+from marketplace.sourcing.models import (
+    ContractDelivery,
+    Lot,
+    LotSource,
+    Quote,
+    SourcingRequest,
+    SupplyContract,
+)
 
 __all__ = [
     "ApiToken",
@@ -30,11 +38,14 @@ __all__ = [
     "Category",
     "ChainProcess",
     "Checkout",
+    "ContractDelivery",
     "FacilitatorAssignment",
     "Kube",
     "KubeMember",
     "KubeReview",
     "LedgerEntry",
+    "Lot",
+    "LotSource",
     "Notification",
     "Order",
     "OrderEvent",
@@ -48,9 +59,12 @@ __all__ = [
     "Product",
     "ProductPhoto",
     "ProductReview",
+    "Quote",
     "Refund",
     "SearchLog",
     "SearchOutbox",
+    "SourcingRequest",
     "SupplyChain",
+    "SupplyContract",
     "User",
 ]

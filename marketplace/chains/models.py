@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.common import UTCDateTime, utcnow
@@ -28,6 +28,7 @@ class SupplyChain(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     regency_code: Mapped[str | None] = mapped_column(String(5))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     processes: Mapped[list[ChainProcess]] = relationship(back_populates="chain", cascade="all, delete-orphan",
@@ -72,6 +73,9 @@ class ProcessFlow(db.Model):  # type: ignore[name-defined]
     item_name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(20))
     amount: Mapped[Decimal] = mapped_column(Amount)
+    # Outputs: the chain's price for one unit of the item, in whole Rupiah. A KUBE that takes another KUBE's
+    # lot pays this for it when the goods made from it are paid; it is also the price of surplus listed for sale.
+    price: Mapped[int | None] = mapped_column(BigInteger)
 
     process: Mapped[ChainProcess] = relationship(back_populates="flows")
 

@@ -24,6 +24,9 @@ class EntryKind(StrEnum):
     REFUND = "refund"  # - what a refunded order had credited
     CASH = "cash"  # - cash on delivery the KUBE already holds (so only the fee is left owing)
     PAYOUT = "payout"  # - a bank transfer from the platform to the KUBE
+    CONTRACT = "contract"  # + a paid delivery against a supply contract (its fee is a FEE line)
+    CHAIN_SALE = "chain_sale"  # + this KUBE's lot went into another KUBE's paid delivery (at the chain's price)
+    CHAIN_INPUT = "chain_input"  # - the other side: what this KUBE pays for the lots it made its goods from
 
 
 class LedgerEntry(db.Model):  # type: ignore[name-defined]
@@ -34,6 +37,8 @@ class LedgerEntry(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_ledger_entries_order_kind"),
         Index("ix_ledger_entries_kube_created", "kube_id", "created_at"),
+        # A paid delivery posts each (lot, kind) once per KUBE.
+        UniqueConstraint("delivery_id", "lot_id", "kind", "kube_id", name="uq_ledger_entries_delivery_lot"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +46,9 @@ class LedgerEntry(db.Model):  # type: ignore[name-defined]
     kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "ledger_entry_kind"))
     amount: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("contract_deliveries.id", ondelete="RESTRICT"),
+                                                    index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id", ondelete="RESTRICT"))
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id", ondelete="RESTRICT"), unique=True)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
