@@ -1,0 +1,328 @@
+"""The whole round of an integrated business, through the services: an order taker's request, quotes,
+the contract, the plan from it, lots made at each stage of the chain by different KUBEs, the delivery, its
+payment shared through the ledger, and the delivered lot traced back to every KUBE and forward to the buyer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.auth.models import OrderTakerProfile, User
+from marketplace.catalog.models import Kube, MemberRole
+from marketplace.chains import services as chains
+from marketplace.common import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from marketplace.demo.chains import load_chain
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import EntryKind, LedgerEntry
+from marketplace.sourcing import services as sourcing
+from marketplace.sourcing.models import (
+    ContractStatus,
+    DeliveryStatus,
+    QuoteStatus,
+    RequestStatus,
+    Schedule,
+)
+from marketplace.sourcing.services import LotInput, RequestInput
+from tests import factories
+
+TODAY = date(2026, 12, 7)  # a Monday
+FEE_BPS = 200
+CHAIN = "kelapa-terpadu-banggai"
+
+
+@dataclass
+class Coconut:
+    taker: User
+    other_taker: User
+    facilitator: User  # assigned to the soap KUBE, so a manager of the chain
+    stranger_facilitator: User
+    buyer: User
+    nyiur: Kube  # splits nuts
+    mutiara: Kube  # makes oil
+    busa: Kube  # makes soap
+    outsider: Kube  # not in the chain
+    nyiur_ketua: User
+    mutiara_anggota: User
+    busa_ketua: User
+    outsider_ketua: User
+    operator: User
+
+
+@pytest.fixture
+def coconut(session: Session) -> Coconut:
+    users = {who: factories.make_user(session, who) for who in (
+        "taker", "other_taker", "buyer", "nyiur_ketua", "mutiara_anggota", "busa_ketua", "outsider_ketua")}
+    facilitator = factories.make_user(session, "fasilitator", is_facilitator=True)
+    stranger = factories.make_user(session, "fasilitator_lain", is_facilitator=True)
+    operator = factories.make_user(session, "operator", is_operator=True)
+    for who, company in (("taker", "PT Sabun Nusantara Ekspor"), ("other_taker", "CV Arang Timur")):
+        session.add(OrderTakerProfile(user_id=users[who].id, company_name=company))
+    nyiur = factories.make_kube(session, "KUBE Nyiur Melambai", members=[(users["nyiur_ketua"], MemberRole.KETUA)])
+    mutiara = factories.make_kube(session, "KUBE Mutiara Kelapa",
+                                  members=[(users["mutiara_anggota"], MemberRole.ANGGOTA)])
+    busa = factories.make_kube(session, "KUBE Busa Nyiur", members=[(users["busa_ketua"], MemberRole.KETUA)],
+                               facilitators=[facilitator])
+    outsider = factories.make_kube(session, "KUBE Lain", members=[(users["outsider_ketua"], MemberRole.KETUA)],
+                                   facilitators=[stranger])
+    assert load_chain(session) == 1
+    session.flush()
+    return Coconut(users["taker"], users["other_taker"], facilitator, stranger, users["buyer"], nyiur, mutiara,
+                   busa, outsider, users["nyiur_ketua"], users["mutiara_anggota"], users["busa_ketua"],
+                   users["outsider_ketua"], operator)
+
+
+def _soap_request(session: Session, w: Coconut, **changes: object) -> sourcing.SourcingRequest:
+    fields: dict[str, object] = dict(item_name="", quantity="100", unit="kg", schedule="weekly",
+                                     starts_on=TODAY, until=TODAY + timedelta(weeks=3), province_code="72",
+                                     regency_code="72.01", target_price="60.000", chain_slug=CHAIN,
+                                     item="sabun-kelapa", note="Untuk ekspor")
+    fields.update(changes)
+    return sourcing.create_request(session, w.taker, RequestInput(**fields), today=TODAY)  # type: ignore[arg-type]
+
+
+def test_the_full_round(session: Session, coconut: Coconut) -> None:
+    w = coconut
+    # 1. The soap exporter asks for 100 kg of soap a week for four weeks.
+    request = _soap_request(session, w)
+    assert (request.item, request.item_name, request.unit) == ("sabun-kelapa", "Sabun kelapa", "kg")
+    assert request.target_price == 60_000 and request.quantity == Decimal("100.000")
+    assert request in sourcing.open_requests(session, "72")
+
+    # 2. The chain quotes (its facilitator), and the soap KUBE quotes on its own; the chain's quote wins.
+    chain_quote = sourcing.make_quote(session, w.facilitator, request.id, price_per_unit="58000", quantity="100",
+                                      chain_slug=CHAIN, note="Seluruh rantai")
+    kube_quote = sourcing.make_quote(session, w.busa_ketua, request.id, price_per_unit=62_000, quantity="50",
+                                     kube_id=w.busa.id)
+    contract = sourcing.accept_quote(session, w.taker, chain_quote.id, FEE_BPS, today=TODAY)
+    assert contract.chain_id is not None and contract.kube_id is None
+    assert (contract.quantity, contract.price_per_unit, contract.fee_bps) == (Decimal("100.000"), 58_000, FEE_BPS)
+    assert request.status == RequestStatus.CLOSED  # covered in full
+    assert kube_quote.status == QuoteStatus.DECLINED and chain_quote.status == QuoteStatus.ACCEPTED
+    assert [d.day for d in sourcing.schedule_of(contract)] == [TODAY + timedelta(weeks=n) for n in range(4)]
+    assert sourcing.supplier_kube_ids(session, contract) == {w.busa.id}
+
+    # 3. The plan from the open contracts: 100 kg soap -> 78 kg oil -> 195 kg meat -> 558 whole nuts.
+    chain = chains.chain_by_slug(session, CHAIN)
+    assert sourcing.contract_demand(session, chain, "week", TODAY) == {"sabun-kelapa": Fraction(100)}
+    planned = sourcing.contract_plan(session, chain, "week", TODAY)
+    assert planned is not None
+    plan = planned.plan
+    assert plan.process("sabun").required_input == {"minyak-kelapa": Fraction(78)}
+    assert plan.process("minyak-kelapa").required_input == {"daging-kelapa": Fraction(195)}
+    assert plan.process("kupas-belah").runs == 558  # 195 / 0.35 = 557.14, whole nuts
+    month = sourcing.contract_demand(session, chain, "month", TODAY)
+    assert month == {"sabun-kelapa": Fraction(100) * Fraction(52, 12)}
+
+    # 4. Lots at each stage, each KUBE using the one before's lot.
+    nuts = sourcing.record_lot(session, w.nyiur_ketua, LotInput(
+        kube_id=w.nyiur.id, item="", item_name="Kelapa butir", unit="butir", quantity="600", made_on=TODAY),
+        today=TODAY)
+    meat = sourcing.record_lot(session, w.nyiur_ketua, LotInput(
+        kube_id=w.nyiur.id, item="daging-kelapa", quantity="210", made_on=TODAY, chain_slug=CHAIN,
+        process_key="kupas-belah", sources=[(nuts.code, "600")]), today=TODAY)
+    oil = sourcing.record_lot(session, w.mutiara_anggota, LotInput(
+        kube_id=w.mutiara.id, item="minyak-kelapa", quantity="80", made_on=TODAY, chain_slug=CHAIN,
+        process_key="minyak-kelapa", sources=[(meat.code.lower(), "200")]), today=TODAY)
+    soap = sourcing.record_lot(session, w.busa_ketua, LotInput(
+        kube_id=w.busa.id, item="sabun-kelapa", quantity="100", made_on=TODAY, chain_slug=CHAIN,
+        process_key="sabun", sources=[(oil.code, "78")]), today=TODAY)
+    assert sourcing.lot_remaining(session, meat) == Decimal(10)
+    assert sourcing.lot_remaining(session, oil) == Decimal(2)
+    assert soap.unit == "kg" and soap.item_name == "Sabun kelapa"
+
+    # 5. The soap KUBE delivers the first week in two parts; the order taker confirms; an operator pays.
+    first = sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code, quantity="60",
+                                     due_on=TODAY, today=TODAY)
+    second = sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code, quantity="40",
+                                      due_on=TODAY.isoformat(), today=TODAY)
+    assert (first.amount, second.amount) == (3_480_000, 2_320_000)
+    view = sourcing.contract_view(contract, TODAY + timedelta(weeks=1, days=1))
+    assert [d.day for d in view.late] == [TODAY + timedelta(weeks=1)]  # the second week is now late
+    with pytest.raises(ValidationError):  # the first week is full
+        sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code, quantity="1",
+                                 due_on=TODAY, today=TODAY)
+    with pytest.raises(ConflictError):  # the lot is used up
+        sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code, quantity="1",
+                                 due_on=TODAY + timedelta(weeks=1), today=TODAY)
+    with pytest.raises(PermissionDenied):  # only the operator records payments
+        sourcing.record_delivery_payment(session, w.taker, first.id, "BCA 123")
+    sourcing.confirm_received(session, w.taker, first.id)
+    assert first.status == DeliveryStatus.RECEIVED
+    sourcing.record_delivery_payment(session, w.operator, first.id, "BCA 0612-77")
+    with pytest.raises(ConflictError):
+        sourcing.record_delivery_payment(session, w.operator, first.id, "again")
+
+    # 60 of the 100 kg soap lot was paid: 60 % of its 78 kg oil (46.8 kg at Rp18.000) goes to the oil KUBE,
+    # which pays for 46.8/80 of its 200 kg meat (117 kg at Rp3.000) to the splitting KUBE. The nuts were the
+    # splitting KUBE's own, so they cost nothing more.
+    assert ledger.balance(session, w.busa.id) == 3_480_000 - 69_600 - 842_400
+    assert ledger.balance(session, w.mutiara.id) == 842_400 - 351_000
+    assert ledger.balance(session, w.nyiur.id) == 351_000
+    kinds = dict(session.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
+                                 .group_by(LedgerEntry.kind)).all())
+    assert kinds[EntryKind.CHAIN_SALE] == -kinds[EntryKind.CHAIN_INPUT] == 842_400 + 351_000
+
+    # 6. The revenue report shows each KUBE's share.
+    _, revenue = sourcing.revenue_report(session, w.facilitator, CHAIN)
+    shares = {r.kube.slug: (r.contract_sales, r.chain_sales, r.chain_inputs, r.fees, r.net) for r in revenue}
+    assert shares["kube-busa-nyiur"] == (3_480_000, 0, -842_400, -69_600, 2_568_000)
+    assert shares["kube-mutiara-kelapa"] == (0, 842_400, -351_000, 0, 491_400)
+    assert shares["kube-nyiur-melambai"] == (0, 351_000, 0, 0, 351_000)
+    assert sum(r.net for r in revenue) == 3_480_000 - 69_600  # the chain keeps all but the platform's fee
+    for outsider in (w.buyer, w.stranger_facilitator, w.outsider_ketua, w.other_taker):
+        with pytest.raises(PermissionDenied):
+            sourcing.revenue_report(session, outsider, CHAIN)
+    sourcing.revenue_report(session, w.mutiara_anggota, CHAIN)  # a member of a chain KUBE may read it
+
+    # 7. The delivered lot traces back to every KUBE, and the nuts forward to the soap exporter.
+    back = sourcing.trace(session, soap.code)
+    assert [k.slug for k in back.kubes] == ["kube-busa-nyiur", "kube-mutiara-kelapa", "kube-nyiur-melambai"]
+    (oil_node,) = back.root.children
+    assert oil_node.lot.code == oil.code and oil_node.used == Decimal(78)
+    assert oil_node.children[0].lot.code == meat.code and oil_node.children[0].children[0].lot.code == nuts.code
+    assert {d.id for d in back.deliveries} == {first.id, second.id}
+    forward = sourcing.trace(session, nuts.code)
+    assert [(lot.code, used) for lot, used in forward.made_into] == [(meat.code, Decimal(600))]
+    assert {d.contract.order_taker.email for d in forward.deliveries} == {w.taker.email}
+
+
+def test_who_may_do_what(session: Session, coconut: Coconut) -> None:
+    w = coconut
+    with pytest.raises(PermissionDenied):  # a plain buyer posts no request
+        sourcing.create_request(
+            session, w.buyer, RequestInput(item_name="Arang", quantity="1", unit="kg", schedule="once",
+                                           starts_on=TODAY, until=None, province_code="72"), today=TODAY)
+    request = _soap_request(session, w)
+    with pytest.raises(PermissionDenied):  # an anggota does not commit the KUBE to a price
+        sourcing.make_quote(session, w.mutiara_anggota, request.id, price_per_unit=1, quantity="1",
+                            kube_id=w.mutiara.id)
+    with pytest.raises(PermissionDenied):  # an officer of another KUBE
+        sourcing.make_quote(session, w.outsider_ketua, request.id, price_per_unit=1, quantity="1",
+                            kube_id=w.busa.id)
+    with pytest.raises(PermissionDenied):  # a facilitator with no KUBE in the chain
+        sourcing.make_quote(session, w.stranger_facilitator, request.id, price_per_unit=1, quantity="1",
+                            chain_slug=CHAIN)
+    quote = sourcing.make_quote(session, w.busa_ketua, request.id, price_per_unit=61_000, quantity="40",
+                                kube_id=w.busa.id)
+    with pytest.raises(ConflictError):  # one open quote per KUBE
+        sourcing.make_quote(session, w.busa_ketua, request.id, price_per_unit=60_000, quantity="40",
+                            kube_id=w.busa.id)
+    with pytest.raises(PermissionDenied):  # another order taker
+        sourcing.accept_quote(session, w.other_taker, quote.id, FEE_BPS, today=TODAY)
+    with pytest.raises(PermissionDenied):  # the quoting KUBE cannot accept its own quote
+        sourcing.accept_quote(session, w.busa_ketua, quote.id, FEE_BPS, today=TODAY)
+    contract = sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY)
+    assert request.status == RequestStatus.OPEN  # 40 of 100 kg covered: still taking quotes
+    with pytest.raises(ConflictError):
+        sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY)
+    assert contract.kube_id == w.busa.id
+
+    # Reading a contract: its two sides and operators; others get 404.
+    for reader in (w.taker, w.busa_ketua, w.facilitator, w.operator):
+        assert sourcing.read_contract(session, reader, contract.id) is contract
+    for outsider in (w.other_taker, w.outsider_ketua, w.stranger_facilitator, w.buyer):
+        with pytest.raises(NotFoundError):
+            sourcing.read_contract(session, outsider, contract.id)
+
+    # Lots: only the KUBE's members record them; a KUBE outside the chain cannot use a chain KUBE's lot.
+    with pytest.raises(PermissionDenied):
+        sourcing.record_lot(session, w.outsider_ketua, LotInput(
+            kube_id=w.busa.id, item="", item_name="Sabun", unit="kg", quantity="1", made_on=TODAY), today=TODAY)
+    with pytest.raises(PermissionDenied):  # the outsider KUBE runs no process of the chain
+        sourcing.record_lot(session, w.outsider_ketua, LotInput(
+            kube_id=w.outsider.id, item="sabun-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
+            process_key="sabun"), today=TODAY)
+    oil = sourcing.record_lot(session, w.mutiara_anggota, LotInput(
+        kube_id=w.mutiara.id, item="minyak-kelapa", quantity="10", made_on=TODAY, chain_slug=CHAIN,
+        process_key="minyak-kelapa"), today=TODAY)
+    with pytest.raises(ValidationError):
+        sourcing.record_lot(session, w.outsider_ketua, LotInput(
+            kube_id=w.outsider.id, item="", item_name="Sabun", unit="kg", quantity="1", made_on=TODAY,
+            sources=[(oil.code, "1")]), today=TODAY)
+    with pytest.raises(ValidationError):  # soap is not made from soap... nor oil used by the oil process
+        sourcing.record_lot(session, w.mutiara_anggota, LotInput(
+            kube_id=w.mutiara.id, item="minyak-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
+            process_key="minyak-kelapa", sources=[(oil.code, "1")]), today=TODAY)
+    with pytest.raises(ConflictError):  # more than the lot holds
+        sourcing.record_lot(session, w.busa_ketua, LotInput(
+            kube_id=w.busa.id, item="sabun-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
+            process_key="sabun", sources=[(oil.code, "10,5")]), today=TODAY)
+    # Deliveries: the oil KUBE does not supply the soap contract, and a lot must be of the contract's item.
+    with pytest.raises(PermissionDenied):
+        sourcing.record_delivery(session, w.mutiara_anggota, contract.id, lot_code=oil.code, quantity="1",
+                                 due_on=TODAY, today=TODAY)
+    busa_oil = sourcing.record_lot(session, w.busa_ketua, LotInput(
+        kube_id=w.busa.id, item="", item_name="Minyak kelapa", unit="kg", quantity="5", made_on=TODAY),
+        today=TODAY)
+    with pytest.raises(ValidationError):
+        sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=busa_oil.code, quantity="1",
+                                 due_on=TODAY, today=TODAY)
+    soap = sourcing.record_lot(session, w.busa_ketua, LotInput(
+        kube_id=w.busa.id, item="sabun-kelapa", quantity="5", made_on=TODAY, chain_slug=CHAIN,
+        process_key="sabun"), today=TODAY)
+    delivery = sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code,
+                                        quantity="5", due_on=TODAY, today=TODAY)
+    with pytest.raises(PermissionDenied):  # only the contract's order taker confirms
+        sourcing.confirm_received(session, w.other_taker, delivery.id)
+    sourcing.cancel_contract(session, w.busa_ketua, contract.id)
+    assert contract.status == ContractStatus.CANCELLED
+    with pytest.raises(ConflictError):
+        sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code, quantity="1",
+                                 due_on=TODAY + timedelta(weeks=1), today=TODAY)
+
+
+@pytest.mark.parametrize("bad", [
+    {"quantity": "0"}, {"quantity": "-5"}, {"quantity": "abc"}, {"quantity": "1e400"}, {"quantity": "NaN"},
+    {"quantity": "1,0005"}, {"quantity": "٣"}, {"unit": "ton", "chain_slug": None, "item_name": "Arang"},
+    {"schedule": "daily"},
+    {"starts_on": "2026-12-06"}, {"starts_on": "kemarin"}, {"until": "2026-12-01"},
+    {"until": "2031-01-01"}, {"province_code": "99"}, {"regency_code": "32.04"}, {"target_price": "-1"},
+    {"target_price": "1,5"}, {"item": "kopi"}, {"chain_slug": "tidak-ada"},
+])
+def test_bad_requests_are_refused(session: Session, coconut: Coconut, bad: dict[str, object]) -> None:
+    with pytest.raises((ValidationError, NotFoundError)):
+        _soap_request(session, coconut, **bad)
+    assert sourcing.open_requests(session) == []
+
+
+def test_quantities_are_read_as_people_write_them() -> None:
+    read = sourcing.parse_quantity
+    assert read("1.500", field="q") == Decimal(1500)
+    assert read("2,5", field="q") == Decimal("2.5")
+    assert read("1.234,75", field="q") == Decimal("1234.75")
+    assert read("12.5", field="q") == Decimal("12.5")
+    with pytest.raises(ValidationError):
+        read("0,4375", field="q")  # grams are the finest
+    assert read(3, field="q") == Decimal(3)
+
+
+def test_schedules() -> None:
+    assert sourcing.due_dates(Schedule.ONCE, TODAY, TODAY + timedelta(days=90)) == [TODAY]
+    assert sourcing.due_dates(Schedule.WEEKLY, TODAY, TODAY + timedelta(days=20)) == [
+        TODAY, TODAY + timedelta(weeks=1), TODAY + timedelta(weeks=2)]
+    assert sourcing.due_dates(Schedule.MONTHLY, date(2027, 1, 31), date(2027, 4, 30)) == [
+        date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
+    assert sourcing.rupiah_of(Decimal("46.8"), 18_000) == 842_400
+    assert sourcing.rupiah_of(Fraction(1, 3), 1) == 0 and sourcing.rupiah_of(Fraction(1, 2), 1) == 1
+
+
+def test_one_off_contracts_count_in_the_period_they_fall_in(session: Session, coconut: Coconut) -> None:
+    w = coconut
+    request = sourcing.create_request(session, w.other_taker, RequestInput(
+        item_name="", quantity="300", unit="kg", schedule="once", starts_on=TODAY + timedelta(days=10),
+        until=None, province_code="72", chain_slug=CHAIN, item="arang-tempurung"), today=TODAY)
+    quote = sourcing.make_quote(session, w.operator, request.id, price_per_unit=6_500, quantity="300",
+                                chain_slug=CHAIN)
+    sourcing.accept_quote(session, w.other_taker, quote.id, FEE_BPS, today=TODAY)
+    chain = chains.chain_by_slug(session, CHAIN)
+    assert sourcing.contract_demand(session, chain, "week", TODAY) == {}
+    assert sourcing.contract_plan(session, chain, "week", TODAY) is None
+    assert sourcing.contract_demand(session, chain, "month", TODAY) == {"arang-tempurung": Fraction(300)}
+    planned = sourcing.contract_plan(session, chain, "month", TODAY)
+    assert planned is not None and planned.plan.process("kupas-belah").runs == 6667  # 1,000 kg shell / 0.15
