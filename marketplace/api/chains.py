@@ -1,4 +1,5 @@
-"""Supply chains: GET /api/v1/supply-chains[/<slug>] describe them; POST .../plan plans a demand."""
+"""Supply chains: GET /api/v1/supply-chains[/<slug>] describe them; POST .../plan plans a demand (given, or
+that of the chain's open supply contracts when none is given)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from marketplace.api import bp
 from marketplace.api.helpers import check_fields, json_object, require_bearer, required
-from marketplace.chains import services
+from marketplace.chains import planner, services
 from marketplace.chains.models import SupplyChain
 from marketplace.common import N_, ValidationError
+from marketplace.sourcing import services as sourcing
 from marketplace.web import db_session
 
 
@@ -59,15 +61,24 @@ def plan_supply_chain(slug: str) -> Response:
     require_bearer()
     body = json_object()
     check_fields(body, {"demand": list, "period": str})
-    required(body, "demand")
-    lines = []
-    for line in body["demand"]:
-        if not isinstance(line, dict):
-            raise ValidationError(N_("Each demand line is an object with product and quantity."), field="demand")
-        check_fields(line, {"product": str, "quantity": object})  # a number: checked by the service
-        required(line, "product", "quantity")
-        lines.append((line["product"], line["quantity"]))
-    result = services.plan_chain(db_session(), slug, lines, body.get("period", "week"))
+    if "demand" in body:
+        lines = []
+        for line in body["demand"]:
+            if not isinstance(line, dict):
+                raise ValidationError(N_("Each demand line is an object with product and quantity."),
+                                      field="demand")
+            check_fields(line, {"product": str, "quantity": object})  # a number: checked by the service
+            required(line, "product", "quantity")
+            lines.append((line["product"], line["quantity"]))
+        result = services.plan_chain(db_session(), slug, lines, body.get("period", "week"))
+        demand = {item: Fraction(str(quantity)) for item, quantity in lines}
+    else:
+        period = body.get("period", "week")
+        if period not in services.PERIODS:
+            raise ValidationError(N_("The period is week or month."), field="period")
+        chain = services.chain_by_slug(db_session(), slug)
+        demand = sourcing.contract_demand(db_session(), chain, period)
+        result = services.ChainPlan(chain, period, planner.plan(services.to_processes(chain, period), demand))
     names = services.units(result.chain)
     processes = []
     for step in result.plan.processes:
@@ -88,6 +99,8 @@ def plan_supply_chain(slug: str) -> Response:
     return jsonify({
         "chain": result.chain.slug,
         "period": result.period,
+        "demand_from": "request" if "demand" in body else "contracts",
+        "demand": [{"product": item, "unit": names[item][1], "quantity": _number(q)} for item, q in demand.items()],
         "processes": processes,
         "raw_inputs": [{"product": item, "unit": names[item][1], "quantity": _number(q)}
                        for item, q in result.plan.raw_inputs.items()],

@@ -345,7 +345,7 @@ SCHEMAS: dict[str, Any] = {
     "PlanRequest": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["demand"],
+        "description": "Without demand, the chain's open supply contracts give it.",
         "properties": {
             "demand": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
                 "type": "object", "additionalProperties": False, "required": ["product", "quantity"],
@@ -355,9 +355,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "Plan": {
         "type": "object",
-        "required": ["chain", "period", "processes", "raw_inputs"],
+        "required": ["chain", "period", "demand_from", "demand", "processes", "raw_inputs"],
         "properties": {
             "chain": {"type": "string"}, "period": {"type": "string"},
+            "demand_from": {"type": "string", "enum": ["request", "contracts"]},
+            "demand": {"type": "array", "items": {"type": "object", "properties": {
+                "product": {"type": "string"}, "unit": {"type": "string"}, "quantity": {"type": "number"}}}},
             "processes": {"type": "array", "items": {"type": "object", "properties": {
                 "key": {"type": "string"}, "runs": {"type": "number"},
                 "required_input": {"type": "array", "items": {"type": "object"}},

@@ -177,6 +177,9 @@ class Lot(db.Model):  # type: ignore[name-defined]
     item_name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[Decimal] = mapped_column(Quantity)
+    # Joint products made in one go (one split of nuts gives husk, shell, meat and water lots) share a batch:
+    # their sources were used once, by the batch, not once per lot.
+    batch: Mapped[str | None] = mapped_column(String(24), index=True)
     made_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -488,13 +488,29 @@ def _kubes_of(session: Session, contract: SupplyContract) -> list[Kube]:
 
 # --- Lots ------------------------------------------------------------------------------------------------
 
+def _used(session: Session, lot_ids: Sequence[int]) -> dict[int, Decimal]:
+    """How much of each lot went into other lots or deliveries. The lots of one batch (joint products)
+    used their sources once: a batch counts the most it took of a source, not the sum over its lots."""
+    used: dict[int, Decimal] = defaultdict(Decimal)
+    if not lot_ids:
+        return used
+    batch = func.coalesce(Lot.batch, Lot.code)
+    rows = session.execute(select(LotSource.source_lot_id, batch, func.max(LotSource.quantity))
+                           .join(Lot, Lot.id == LotSource.lot_id)
+                           .where(LotSource.source_lot_id.in_(lot_ids))
+                           .group_by(LotSource.source_lot_id, batch))
+    for lot_id, _batch, amount in rows:
+        used[lot_id] += Decimal(amount)
+    for lot_id, amount in session.execute(select(ContractDelivery.lot_id, func.sum(ContractDelivery.quantity))
+                                          .where(ContractDelivery.lot_id.in_(lot_ids))
+                                          .group_by(ContractDelivery.lot_id)):
+        used[lot_id] += Decimal(amount)
+    return used
+
+
 def lot_remaining(session: Session, lot: Lot) -> Decimal:
     """What is left of a lot: not yet used in another lot, nor delivered."""
-    used = session.scalar(select(func.coalesce(func.sum(LotSource.quantity), 0))
-                          .where(LotSource.source_lot_id == lot.id)) or 0
-    sent = session.scalar(select(func.coalesce(func.sum(ContractDelivery.quantity), 0))
-                          .where(ContractDelivery.lot_id == lot.id)) or 0
-    return Decimal(lot.quantity) - Decimal(used) - Decimal(sent)
+    return Decimal(lot.quantity) - _used(session, [lot.id])[lot.id]
 
 
 def _lock_lot(session: Session, code: object, field: str) -> Lot:
@@ -522,10 +538,18 @@ class LotInput:
     item_name: str = ""
     unit: str = ""
     note: str = ""
+    # Joint products of one chain process made in one go, (item, quantity) each: one lot each, one batch.
+    # When given, `item` and `quantity` are not used.
+    outputs: Sequence[tuple[str, object]] = ()
 
 
 def record_lot(session: Session, actor: User | None, data: LotInput, today: date | None = None) -> Lot:
-    """A KUBE records a batch it made, from other lots (its own or, in a chain, other KUBEs' lots it took)."""
+    """A KUBE records a lot it made, from other lots (its own or, in a chain, other KUBEs' lots it took)."""
+    return record_lots(session, actor, data, today)[0]
+
+
+def record_lots(session: Session, actor: User | None, data: LotInput, today: date | None = None) -> list[Lot]:
+    """A KUBE records what it made in one go: one lot, or one lot per joint product (a batch)."""
     kube = session.get(Kube, data.kube_id)
     if kube is None:
         raise NotFoundError(N_("KUBE not found."))
@@ -534,8 +558,11 @@ def record_lot(session: Session, actor: User | None, data: LotInput, today: date
     made_on = _date(data.made_on, field="made_on")
     if made_on > today:
         raise ValidationError(N_("A lot cannot be made in the future."), field="made_on")
-    quantity = parse_quantity(data.quantity, field="quantity")
+    wanted = list(data.outputs) or [(data.item, data.quantity)]
+    if len({item for item, _ in wanted}) != len(wanted):
+        raise ValidationError(N_("Each product once."), field="item")
     chain, process = None, None
+    made: list[tuple[str, str, str, Decimal]] = []  # item, name, unit, quantity
     if data.chain_slug:
         chain = chains.chain_by_slug(session, data.chain_slug)
         process = next((p for p in chain.processes if p.key == data.process_key), None)
@@ -543,31 +570,31 @@ def record_lot(session: Session, actor: User | None, data: LotInput, today: date
             raise ValidationError(N_("Choose a process of the chain."), field="process_key")
         if kube.id not in {pk.kube_id for pk in process.kubes}:
             raise PermissionDenied(N_("This KUBE does not run this process."))
-        made = {f.item: f for f in process.flows if f.direction == "out"}
-        if data.item not in made:
-            raise ValidationError(N_("This process makes no %(item)s."), field="item", item=data.item[:60])
-        item, item_name, unit = data.item, made[data.item].item_name, made[data.item].unit
+        outputs = {f.item: f for f in process.flows if f.direction == "out"}
+        for item, quantity in wanted:
+            if item not in outputs:
+                raise ValidationError(N_("This process makes no %(item)s."), field="item", item=str(item)[:60])
+            made.append((item, outputs[item].item_name, outputs[item].unit,
+                         parse_quantity(quantity, field="quantity")))
     else:
+        if data.outputs:
+            raise ValidationError(N_("Joint products are made by a process of a chain."), field="outputs")
         item_name = clean_text(data.item_name or data.item, field="item_name", max_length=120)
-        item = slugify(data.item or item_name)
         unit = clean_text(data.unit, field="unit", max_length=20)
         if unit not in UNITS:
             raise ValidationError(N_("Choose a unit from the list."), field="unit")
+        made.append((slugify(data.item or item_name), item_name, unit, parse_quantity(data.quantity,
+                                                                                      field="quantity")))
     if len(data.sources) > MAX_SOURCES:
         raise ValidationError(N_("At most %(max)s source lots."), field="sources", max=MAX_SOURCES)
-    lot = Lot(code=_new_code(session, Lot, "LOT"), kube_id=kube.id, chain_id=chain.id if chain else None,
-              process_id=process.id if process else None, item=item, item_name=item_name, unit=unit,
-              quantity=quantity, made_on=made_on, note=clean_text(data.note, field="note", max_length=2000,
-                                                                   required=False),
-              created_by_id=user.id)
+    note = clean_text(data.note, field="note", max_length=2000, required=False)
     inputs = {f.item for f in process.flows if f.direction == "in"} if process else None
     chain_kubes = _chain_kube_ids(chain) if chain else set()
-    seen: set[int] = set()
+    sources: list[tuple[Lot, Decimal]] = []
     for code, used in data.sources:
         source = _lock_lot(session, code, "sources")
-        if source.id in seen:
+        if any(source.id == seen.id for seen, _ in sources):
             raise ValidationError(N_("Lot %(code)s is listed twice."), field="sources", code=source.code)
-        seen.add(source.id)
         if source.kube_id != kube.id and not (chain and source.chain_id == chain.id
                                               and source.kube_id in chain_kubes):
             raise ValidationError(N_("Lot %(code)s belongs to another KUBE outside this chain."),
@@ -578,14 +605,25 @@ def record_lot(session: Session, actor: User | None, data: LotInput, today: date
         if source.made_on > made_on:
             raise ValidationError(N_("Lot %(code)s was made after this lot."), field="sources", code=source.code)
         amount = parse_quantity(used, field="sources")
-        if amount > lot_remaining(session, source):
+        left = lot_remaining(session, source)
+        if amount > left:
             raise ConflictError(N_("Only %(left)s %(unit)s of lot %(code)s is left."), field="sources",
-                                left=f"{lot_remaining(session, source).normalize():f}", unit=source.unit,
-                                code=source.code)
-        lot.sources.append(LotSource(source_lot_id=source.id, quantity=amount))
-    session.add(lot)
-    session.flush()
-    return lot
+                                left=f"{left.normalize():f}", unit=source.unit, code=source.code)
+        sources.append((source, amount))
+    lots = []
+    for item, item_name, unit, quantity in made:
+        lot = Lot(code=_new_code(session, Lot, "LOT"), kube_id=kube.id, chain_id=chain.id if chain else None,
+                  process_id=process.id if process else None, item=item, item_name=item_name, unit=unit,
+                  quantity=quantity, made_on=made_on, note=note, created_by_id=user.id,
+                  sources=[LotSource(source_lot_id=source.id, quantity=amount) for source, amount in sources])
+        session.add(lot)
+        session.flush()
+        lots.append(lot)
+    if len(lots) > 1:
+        for lot in lots:
+            lot.batch = lots[0].code
+        session.flush()
+    return lots
 
 
 def lot_by_code(session: Session, code: str) -> Lot:
@@ -597,20 +635,10 @@ def lot_by_code(session: Session, code: str) -> Lot:
 
 
 def kube_lots(session: Session, kube_id: int, limit: int = 50) -> list[tuple[Lot, Decimal]]:
-    """A KUBE's latest lots, each with what is left of it (two queries)."""
+    """A KUBE's latest lots, each with what is left of it (three queries)."""
     lots = list(session.scalars(select(Lot).where(Lot.kube_id == kube_id)
                                 .order_by(Lot.made_on.desc(), Lot.id.desc()).limit(limit)))
-    ids = [lot.id for lot in lots]
-    used: dict[int, Decimal] = defaultdict(Decimal)
-    if ids:
-        for lot_id, amount in session.execute(select(LotSource.source_lot_id, func.sum(LotSource.quantity))
-                                              .where(LotSource.source_lot_id.in_(ids))
-                                              .group_by(LotSource.source_lot_id)):
-            used[lot_id] += Decimal(amount)
-        for lot_id, amount in session.execute(select(ContractDelivery.lot_id, func.sum(ContractDelivery.quantity))
-                                              .where(ContractDelivery.lot_id.in_(ids))
-                                              .group_by(ContractDelivery.lot_id)):
-            used[lot_id] += Decimal(amount)
+    used = _used(session, [lot.id for lot in lots])
     return [(lot, Decimal(lot.quantity) - used[lot.id]) for lot in lots]
 
 
@@ -768,10 +796,31 @@ def chain_prices(session: Session, chain_ids: Iterable[int]) -> dict[tuple[int, 
     return {(chain_id, item): int(price or 0) for chain_id, item, price in rows}
 
 
+def _batch_shares(session: Session, lots: Iterable[Lot]) -> dict[int, Fraction]:
+    """For lots made as joint products in one batch, the share of the batch's sources each one carries:
+    its value at the chain's prices over the batch's value (equal shares when an item has no price)."""
+    batches = {lot.batch for lot in lots if lot.batch}
+    if not batches:
+        return {}
+    siblings = list(session.scalars(select(Lot).where(Lot.batch.in_(batches))))
+    prices = chain_prices(session, {lot.chain_id for lot in siblings if lot.chain_id})
+    shares: dict[int, Fraction] = {}
+    for batch in batches:
+        group = [lot for lot in siblings if lot.batch == batch]
+        values = [Fraction(lot.quantity) * prices.get((lot.chain_id or 0, lot.item), 0) for lot in group]
+        if all(values):
+            total = sum(values, Fraction(0))
+            shares.update({lot.id: value / total for lot, value in zip(group, values, strict=True)})
+        else:
+            shares.update({lot.id: Fraction(1, len(group)) for lot in group})
+    return shares
+
+
 def transfers(session: Session, delivery: ContractDelivery) -> list[Transfer]:
     """What the delivering KUBE owes, along the delivered lot's sources, to the other KUBEs whose lots went
     into it: for the delivered share of each lot, the share of its sources it used, at the chain's price.
-    A KUBE's own lots cost nothing (it pays itself), but what they were made from is followed."""
+    A KUBE's own lots cost nothing (it pays itself), but what they were made from is followed. A joint
+    product carries only its value share of its batch's sources (the nuts are paid once for four streams)."""
     totals: dict[tuple[int, int], Fraction] = defaultdict(Fraction)
     lots = _load_lots(session, [delivery.lot_id])
     frontier = [(lots[delivery.lot_id], Fraction(delivery.quantity) / Fraction(lots[delivery.lot_id].quantity))]
@@ -781,11 +830,12 @@ def transfers(session: Session, delivery: ContractDelivery) -> list[Transfer]:
         depth += 1
         sources = _load_lots(session, [s.source_lot_id for lot, _ in frontier for s in lot.sources])
         found_lots.update(sources)
+        carried = _batch_shares(session, [lot for lot, _ in frontier])
         next_frontier = []
         for lot, share in frontier:
             for link in lot.sources:
                 source = sources[link.source_lot_id]
-                used = share * Fraction(link.quantity)  # of the source, in its unit
+                used = share * Fraction(link.quantity) * carried.get(lot.id, Fraction(1))  # in the source's unit
                 if source.kube_id != lot.kube_id:
                     totals[(source.id, lot.kube_id)] += used
                 next_frontier.append((source, used / Fraction(source.quantity)))

@@ -57,6 +57,7 @@ def upgrade():
     sa.Column('item_name', sa.String(length=120), nullable=False),
     sa.Column('unit', sa.String(length=20), nullable=False),
     sa.Column('quantity', sa.Numeric(precision=14, scale=3), nullable=False),
+    sa.Column('batch', sa.String(length=24), nullable=True),
     sa.Column('made_on', sa.Date(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -70,6 +71,7 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_lots_code'))
     )
     with op.batch_alter_table('lots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lots_batch'), ['batch'], unique=False)
         batch_op.create_index(batch_op.f('ix_lots_chain_id'), ['chain_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lots_kube_id'), ['kube_id'], unique=False)
 
@@ -237,6 +239,7 @@ def downgrade():
     op.drop_table('quotes')
     with op.batch_alter_table('lots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lots_kube_id'))
+        batch_op.drop_index(batch_op.f('ix_lots_batch'))
         batch_op.drop_index(batch_op.f('ix_lots_chain_id'))
 
     op.drop_table('lots')

@@ -123,9 +123,18 @@ def test_the_full_round(session: Session, coconut: Coconut) -> None:
     nuts = sourcing.record_lot(session, w.nyiur_ketua, LotInput(
         kube_id=w.nyiur.id, item="", item_name="Kelapa butir", unit="butir", quantity="600", made_on=TODAY),
         today=TODAY)
-    meat = sourcing.record_lot(session, w.nyiur_ketua, LotInput(
-        kube_id=w.nyiur.id, item="daging-kelapa", quantity="210", made_on=TODAY, chain_slug=CHAIN,
-        process_key="kupas-belah", sources=[(nuts.code, "600")]), today=TODAY)
+    # One split of 600 nuts gives the four joint products at once: four lots of one batch.
+    husk, shell, meat, water = sourcing.record_lots(session, w.nyiur_ketua, LotInput(
+        kube_id=w.nyiur.id, item="", quantity="", made_on=TODAY, chain_slug=CHAIN, process_key="kupas-belah",
+        sources=[(nuts.code, "600")], outputs=[("sabut", "262,5"), ("tempurung", "90"), ("daging-kelapa", "210"),
+                                               ("air-kelapa", "187,5")]), today=TODAY)
+    assert husk.batch == shell.batch == meat.batch == water.batch == husk.code
+    assert (meat.item, meat.quantity, water.unit) == ("daging-kelapa", Decimal(210), "liter")
+    assert sourcing.lot_remaining(session, nuts) == 0  # the nuts were used once, by the batch
+    with pytest.raises(ConflictError):
+        sourcing.record_lot(session, w.nyiur_ketua, LotInput(
+            kube_id=w.nyiur.id, item="daging-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
+            process_key="kupas-belah", sources=[(nuts.code, "1")]), today=TODAY)
     oil = sourcing.record_lot(session, w.mutiara_anggota, LotInput(
         kube_id=w.mutiara.id, item="minyak-kelapa", quantity="80", made_on=TODAY, chain_slug=CHAIN,
         process_key="minyak-kelapa", sources=[(meat.code.lower(), "200")]), today=TODAY)
@@ -186,9 +195,11 @@ def test_the_full_round(session: Session, coconut: Coconut) -> None:
     (oil_node,) = back.root.children
     assert oil_node.lot.code == oil.code and oil_node.used == Decimal(78)
     assert oil_node.children[0].lot.code == meat.code and oil_node.children[0].children[0].lot.code == nuts.code
+    assert sourcing.kube_lots(session, w.nyiur.id)[-1] == (nuts, Decimal(0))
     assert {d.id for d in back.deliveries} == {first.id, second.id}
     forward = sourcing.trace(session, nuts.code)
-    assert [(lot.code, used) for lot, used in forward.made_into] == [(meat.code, Decimal(600))]
+    assert {(lot.code, used) for lot, used in forward.made_into} == {
+        (lot.code, Decimal(600)) for lot in (husk, shell, meat, water)}
     assert {d.contract.order_taker.email for d in forward.deliveries} == {w.taker.email}
 
 
