@@ -20,13 +20,15 @@ D = Decimal
 # Chain prices (Rp per unit of each output) from the domain notes' indicative prices where there is one: raw
 # shell 4.000-7.000/kg, shell charcoal 4.500-10.000/kg, coconut water about 250/L in bulk; meat 3.000/kg from
 # copra 5.000-10.500/kg (5 nuts = 1 kg copra = 1.75 kg meat). Husk, oil, soap, bottled water and fibre have
-# no published figure there: those are estimates the chain's managers are expected to set.
+# no published figure there: those are estimates the chain's managers are expected to set. Shell is priced
+# below the market's 4.000-7.000/kg: at that price the charcoal step (3 1/3 kg shell per kg, sold at
+# 4.500-10.000/kg) would lose money, so the chain prices it to leave every step a margin.
 # key, name, whole runs, inputs (item, name, unit, per run) and outputs (the same and a price), source,
 # KUBEs (slug, runs a week)
 PROCESSES = (
     ("kupas-belah", "Kupas & belah kelapa", True,
      [("kelapa-butir", "Kelapa butir", "butir", D(1))],
-     [("sabut", "Sabut kelapa", "kg", D("0.4375"), 800), ("tempurung", "Tempurung kelapa", "kg", D("0.15"), 4_000),
+     [("sabut", "Sabut kelapa", "kg", D("0.4375"), 800), ("tempurung", "Tempurung kelapa", "kg", D("0.15"), 2_500),
       ("daging-kelapa", "Daging kelapa", "kg", D("0.35"), 3_000),
       ("air-kelapa", "Air kelapa", "liter", D("0.3125"), 250)],
      "Nut 1.25 kg (Balai Penelitian Palma 2020); husk 35 %, shell 12 %, meat 28 %, water 25 % "

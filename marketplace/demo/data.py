@@ -150,6 +150,8 @@ PLATFORM_USERS: tuple[PlatformUserData, ...] = (
     PlatformUserData(FACILITATOR_OTHERS, "Dewi Kartikasari", "facilitator (other regions)",
                      "0822-6610-2295", is_facilitator=True),
     PlatformUserData(f"offtaker@{EMAIL_DOMAIN}", "Hendra Wijaya", "order taker", "0811-3370-5528"),
+    PlatformUserData(f"airkelapa@{EMAIL_DOMAIN}", "Sari Lestari", "order taker", "0812-9080-3316"),
+    PlatformUserData(f"arang@{EMAIL_DOMAIN}", "Andi Baso", "order taker", "0813-4255-6020"),
     PlatformUserData(f"admin@{EMAIL_DOMAIN}", "Admin Pasar KUBE", "operator", is_operator=True),
     # More buyers, so that products and KUBEs have reviews from several people (see DEMO_ORDERS).
     PlatformUserData(f"maya.anggraeni@{EMAIL_DOMAIN}", "Maya Anggraeni", "buyer", "0857-2214-9083"),
@@ -181,6 +183,24 @@ ORDER_TAKERS: tuple[OrderTakerData, ...] = (
         address="Jl. Rungkut Industri III No. 12, Kawasan Industri Rungkut, Surabaya 60293",
         province_code="35",
         website="https://sabun-nusantara.example",
+    ),
+    OrderTakerData(
+        email=f"airkelapa@{EMAIL_DOMAIN}",
+        company_name="PT Segar Tropis Nusantara",
+        business_field="Minuman air kelapa dalam kemasan",
+        npwp="02.345.678.9-012.000",
+        address="Jl. Industri Raya No. 8, Kawasan Industri Pulogadung, Jakarta Timur 13920",
+        province_code="31",
+        website="https://segar-tropis.example",
+    ),
+    OrderTakerData(
+        email=f"arang@{EMAIL_DOMAIN}",
+        company_name="CV Arang Timur Makassar",
+        business_field="Pengumpul dan pengekspor arang tempurung dan briket",
+        npwp="03.456.789.0-123.000",
+        address="Jl. Kima 10 Kav. N-3, Kawasan Industri Makassar 90241",
+        province_code="73",
+        website="https://arang-timur.example",
     ),
 )
 

@@ -37,6 +37,7 @@ from marketplace.catalog.models import (
 from marketplace.common import slugify, utcnow
 from marketplace.demo import data, images
 from marketplace.demo.chains import load_chain
+from marketplace.demo.sourcing import load_sourcing
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus
 from marketplace.reviews import services as reviews
@@ -439,6 +440,7 @@ def load_demo(
     session.flush()
     loader.load_orders(users, fee_bps)
     loader.created["supply chains"] = load_chain(session)
+    loader.created["sourcing requests"] = load_sourcing(session, loader.now, fee_bps)
     return DemoSummary(
         categories=_count(session, Category.id),
         users=_count(session, User.id),
