@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace import regions
 from marketplace.auth.models import User
-from marketplace.catalog.models import Kube, KubeMember
+from marketplace.catalog.models import OFFICER_ROLES, Kube, KubeMember
 from marketplace.catalog.permissions import Action, allowed_actions, is_assigned_facilitator
 from marketplace.chains import planner
 from marketplace.chains import services as chains
@@ -49,6 +49,7 @@ from marketplace.common import (
 )
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import EntryKind, LedgerEntry
+from marketplace.orders.models import Notification
 from marketplace.sourcing.models import (
     ContractDelivery,
     ContractStatus,
@@ -129,6 +130,23 @@ def _require_order_taker(actor: User | None) -> User:
     if not _active(actor) or actor is None or not actor.is_order_taker:
         raise PermissionDenied(N_("Only order takers (with a company profile) can do this."))
     return actor
+
+
+def _notify(session: Session, user_ids: Iterable[int | None], message: str, **params: object) -> None:
+    """In-app notifications (`message` is an English msgid, translated when shown). `params` carries the
+    request_id or contract_id the notification links to."""
+    for user_id in dict.fromkeys(u for u in user_ids if u is not None):
+        session.add(Notification(user_id=user_id, message=message, params=params))
+
+
+def _kube_member_ids(session: Session, kube_ids: Iterable[int], officers_only: bool = False) -> list[int]:
+    ids = set(kube_ids)
+    if not ids:
+        return []
+    stmt = select(KubeMember.user_id).where(KubeMember.kube_id.in_(ids))
+    if officers_only:
+        stmt = stmt.where(KubeMember.role.in_(OFFICER_ROLES))
+    return list(session.scalars(stmt))
 
 
 def add_months(day: date, months: int) -> date:
@@ -258,6 +276,8 @@ def close_request(session: Session, actor: User | None, request_id: int, cancel:
     for quote in request.quotes:
         if quote.status == QuoteStatus.OFFERED:
             quote.status, quote.decided_at = QuoteStatus.DECLINED, utcnow()
+            _notify(session, _quoters(session, quote), N_("Your quote for %(item)s was declined."),
+                    item=request.item_name, request_id=request.id)
     session.flush()
     return request
 
@@ -316,6 +336,9 @@ def make_quote(session: Session, actor: User | None, request_id: int, *, price_p
                   created_by_id=actor.id if actor else None)
     session.add(quote)
     session.flush()
+    _notify(session, [request.order_taker_id], N_("%(supplier)s quoted for your request for %(item)s."),
+            supplier=kube.name if kube else chain.name if chain else "", item=request.item_name,
+            request_id=request.id)
     return quote
 
 
@@ -358,7 +381,16 @@ def decline_quote(session: Session, actor: User | None, quote_id: int) -> Quote:
     quote = _decide(session, actor, quote_id)
     quote.status, quote.decided_at = QuoteStatus.DECLINED, utcnow()
     session.flush()
+    _notify(session, _quoters(session, quote), N_("Your quote for %(item)s was declined."),
+            item=quote.request.item_name, request_id=quote.request_id)
     return quote
+
+
+def _quoters(session: Session, quote: Quote) -> list[int | None]:
+    """Who hears about a quote: the KUBE's officers, or for a chain the one who quoted."""
+    if quote.kube_id is not None:
+        return [*_kube_member_ids(session, [quote.kube_id], officers_only=True), quote.created_by_id]
+    return [quote.created_by_id]
 
 
 def accept_quote(session: Session, actor: User | None, quote_id: int, fee_bps: int,
@@ -389,7 +421,11 @@ def accept_quote(session: Session, actor: User | None, quote_id: int, fee_bps: i
         for other in request.quotes:
             if other.status == QuoteStatus.OFFERED:
                 other.status, other.decided_at = QuoteStatus.DECLINED, now
+                _notify(session, _quoters(session, other), N_("Your quote for %(item)s was declined."),
+                        item=request.item_name, request_id=request.id)
     session.flush()
+    _notify(session, _quoters(session, quote), N_("Your quote for %(item)s was accepted: contract %(code)s."),
+            item=request.item_name, code=contract.code, contract_id=contract.id)
     return contract
 
 
@@ -755,6 +791,10 @@ def record_delivery(session: Session, actor: User | None, contract_id: int, *, l
     if all(d.outstanding == 0 for d in schedule_of(contract)):
         contract.status = ContractStatus.COMPLETED
         session.flush()
+    _notify(session, [contract.order_taker_id], N_("%(kube)s sent %(quantity)s %(unit)s of %(item)s (contract "
+                                                   "%(code)s)."),
+            kube=kube.name, quantity=f"{amount.normalize():f}", unit=contract.unit, item=contract.item_name,
+            code=contract.code, contract_id=contract.id)
     return delivery
 
 
@@ -774,6 +814,8 @@ def confirm_received(session: Session, actor: User | None, delivery_id: int) -> 
         raise ConflictError(N_("This delivery was already confirmed."))
     delivery.status, delivery.received_at = DeliveryStatus.RECEIVED, utcnow()
     session.flush()
+    _notify(session, [delivery.recorded_by_id], N_("The order taker confirmed your delivery on contract %(code)s."),
+            code=delivery.contract.code, contract_id=delivery.contract_id)
     return delivery
 
 
@@ -873,6 +915,10 @@ def record_delivery_payment(session: Session, actor: User | None, delivery_id: i
                                     lot_id=lot_id, created_at=now,
                                     note=f"{delivery.contract.code} {delivery.lot.code}"))
     session.flush()
+    _notify(session, _kube_member_ids(session, {kube_id for kube_id, _, _, _ in post}),
+            N_("A delivery on contract %(code)s (%(total)s) was paid; your KUBE's share is in its ledger."),
+            code=delivery.contract.code,
+            total=delivery.amount, contract_id=delivery.contract_id)
     return delivery
 
 

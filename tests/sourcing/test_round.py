@@ -20,6 +20,7 @@ from marketplace.common import ConflictError, NotFoundError, PermissionDenied, V
 from marketplace.demo.chains import load_chain
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import EntryKind, LedgerEntry
+from marketplace.orders import services as orders
 from marketplace.sourcing import services as sourcing
 from marketplace.sourcing.models import (
     ContractStatus,
@@ -176,6 +177,23 @@ def test_the_full_round(session: Session, coconut: Coconut) -> None:
     kinds = dict(session.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
                                  .group_by(LedgerEntry.kind)).all())
     assert kinds[EntryKind.CHAIN_SALE] == -kinds[EntryKind.CHAIN_INPUT] == 842_400 + 351_000
+
+    # Each side heard of each step in its notifications, with a link target.
+    def heard(user: User) -> list[tuple[str, dict[str, object]]]:
+        return [(n.message, n.params) for n in orders.notifications(session, user)][::-1]
+
+    assert [m for m, _ in heard(w.taker)] == [
+        "%(supplier)s quoted for your request for %(item)s.", "%(supplier)s quoted for your request for %(item)s.",
+        "%(kube)s sent %(quantity)s %(unit)s of %(item)s (contract %(code)s).",
+        "%(kube)s sent %(quantity)s %(unit)s of %(item)s (contract %(code)s)."]
+    assert heard(w.taker)[2][1] == {"kube": "KUBE Busa Nyiur", "quantity": "60", "unit": "kg",
+                                    "item": "Sabun kelapa", "code": contract.code, "contract_id": contract.id}
+    assert [m for m, _ in heard(w.facilitator)] == ["Your quote for %(item)s was accepted: contract %(code)s."]
+    assert [m for m, _ in heard(w.busa_ketua)] == [
+        "Your quote for %(item)s was declined.", "The order taker confirmed your delivery on contract %(code)s.",
+        "A delivery on contract %(code)s (%(total)s) was paid; your KUBE's share is in its ledger."]
+    assert len(heard(w.nyiur_ketua)) == 1 and heard(w.nyiur_ketua)[0][1]["total"] == 3_480_000
+    assert heard(w.outsider_ketua) == []
 
     # 6. The revenue report shows each KUBE's share.
     _, revenue = sourcing.revenue_report(session, w.facilitator, CHAIN)
