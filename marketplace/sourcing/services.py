@@ -659,7 +659,18 @@ def record_lots(session: Session, actor: User | None, data: LotInput, today: dat
         for lot in lots:
             lot.batch = lots[0].code
         session.flush()
+    _recheck(session, [source for source, _ in sources])
     return lots
+
+
+def _recheck(session: Session, lots: Sequence[Lot]) -> None:
+    """Two KUBE members using the same lot at once must not both pass the check: PostgreSQL locked the lot
+    rows above; SQLite takes its write lock at the first write, so the check is made again after it."""
+    used = _used(session, [lot.id for lot in lots])
+    for lot in lots:
+        if used[lot.id] > Decimal(lot.quantity):
+            raise ConflictError(N_("Lot %(code)s was used by someone else at the same moment. Reload the page "
+                                   "and check what is left."), code=lot.code)
 
 
 def lot_by_code(session: Session, code: str) -> Lot:
@@ -788,6 +799,10 @@ def record_delivery(session: Session, actor: User | None, contract_id: int, *, l
                                 amount=rupiah_of(amount, contract.price_per_unit), recorded_by_id=user.id)
     session.add(delivery)
     session.flush()
+    _recheck(session, [lot])
+    session.refresh(contract, ["deliveries"])
+    if sum((d.quantity for d in contract.deliveries if d.due_on == due), Decimal(0)) > contract.quantity:
+        raise ConflictError(N_("Another delivery for that date was recorded at the same moment. Reload the page."))
     if all(d.outstanding == 0 for d in schedule_of(contract)):
         contract.status = ContractStatus.COMPLETED
         session.flush()

@@ -4,14 +4,17 @@ payment shared through the ledger, and the delivered lot traced back to every KU
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from sqlalchemy import func, select
+from flask import Flask
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from marketplace.auth.models import OrderTakerProfile, User
 from marketplace.catalog.models import Kube, MemberRole
@@ -355,3 +358,54 @@ def test_one_off_contracts_count_in_the_period_they_fall_in(session: Session, co
     assert sourcing.contract_demand(session, chain, "month", TODAY) == {"arang-tempurung": Fraction(300)}
     planned = sourcing.contract_plan(session, chain, "month", TODAY)
     assert planned is not None and planned.plan.process("kupas-belah").runs == 6667  # 1,000 kg shell / 0.15
+
+
+def test_members_delivering_from_one_lot_at_once_never_overdraw_it(
+        app: Flask, session: Session, coconut: Coconut, database_url: str) -> None:
+    """Four members of the soap KUBE send 60 kg each from a 100 kg lot at the same moment: one delivery."""
+    w = coconut
+    request = _soap_request(session, w, quantity="500")
+    quote = sourcing.make_quote(session, w.busa_ketua, request.id, price_per_unit=60_000, quantity="500",
+                                kube_id=w.busa.id)
+    contract = sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY)
+    members = [w.busa_ketua, *factories.add_households(session, w.busa, 3)]
+    soap = sourcing.record_lot(session, w.busa_ketua, LotInput(
+        kube_id=w.busa.id, item="sabun-kelapa", quantity="100", made_on=TODAY, chain_slug=CHAIN,
+        process_key="sabun"), today=TODAY)
+    session.commit()
+    engine = create_engine(database_url, poolclass=NullPool)
+    ids, contract_id, code = [m.id for m in members], contract.id, soap.code
+    results: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(ids))
+
+    def deliver(user_id: int) -> None:
+        with app.app_context():
+            own = Session(engine)
+            try:
+                member = own.get(User, user_id)
+                start.wait(timeout=30)
+                sourcing.record_delivery(own, member, contract_id, lot_code=code, quantity="60", due_on=TODAY,
+                                         today=TODAY)
+                own.commit()
+                outcome = "sent"
+            except ConflictError:
+                own.rollback()
+                outcome = "refused"
+            except Exception as exc:  # SQLite may give up waiting for its write lock: a refusal too
+                own.rollback()
+                outcome = "refused" if "locked" in str(exc) else f"error: {exc!r}"
+            finally:
+                own.close()
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=deliver, args=(user_id,)) for user_id in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    engine.dispose()
+    assert sorted(results) == ["refused"] * (len(ids) - 1) + ["sent"], results
+    session.expire_all()
+    assert sourcing.lot_remaining(session, sourcing.lot_by_code(session, code)) == Decimal(40)
