@@ -78,7 +78,8 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.payments.views
     import marketplace.reviews.views
     import marketplace.search.views
-    import marketplace.shop.views  # noqa: F401
+    import marketplace.shop.views
+    import marketplace.sourcing.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.reviews import bp as reviews_bp
     from marketplace.search import bp as search_bp
     from marketplace.shop import bp as shop_bp
+    from marketplace.sourcing import bp as sourcing_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)
@@ -104,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(chains_bp)
+    app.register_blueprint(sourcing_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

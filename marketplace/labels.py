@@ -63,6 +63,9 @@ LEDGER_KIND_LABELS = {
     EntryKind.REFUND: _l("Refund"),
     EntryKind.CASH: _l("Cash the KUBE received"),
     EntryKind.PAYOUT: _l("Payout to the KUBE"),
+    EntryKind.CONTRACT: _l("Delivery to an order taker"),
+    EntryKind.CHAIN_SALE: _l("Lots sold within an integrated business"),
+    EntryKind.CHAIN_INPUT: _l("Lots bought within an integrated business"),
 }
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import count
 
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -23,6 +25,7 @@ from marketplace.catalog.models import (
     ProductStatus,
     Unit,
 )
+from marketplace.chains.models import ChainProcess, ProcessFlow, ProcessKube, SupplyChain
 
 PASSWORD = "correct-horse-9"
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast to check in tests
@@ -159,3 +162,46 @@ def build_world(session: Session) -> World:
     session.flush()
     return World(buyer, ketua_a, anggota_a, ketua_b, facilitator_a, facilitator_b, order_taker, operator,
                  kube_a, kube_b, category, product_a, product_b, draft_b)
+
+
+CHAIN_SLUG = "rantai-kelapa"
+
+
+def make_chain(session: Session, world: World, *, slug: str = CHAIN_SLUG, created_by: User | None = None
+               ) -> SupplyChain:
+    """A small coconut chain: KUBE A splits nuts (1,000 a week) into husk and shell, both with a chain price;
+    a second process, with no KUBE yet, burns shell into charcoal. Its final items: husk and charcoal."""
+    chain = SupplyChain(slug=slug, name=slug.replace("-", " ").title(), regency_code="72.01",
+                        description="Dari kelapa ke arang.", created_by_id=created_by.id if created_by else None)
+    split = ChainProcess(key="kupas", name="Kupas kelapa", position=0, whole_runs=True)
+    split.flows = [
+        ProcessFlow(direction="in", item="kelapa-butir", item_name="Kelapa butir", unit="butir", amount=Decimal(1)),
+        ProcessFlow(direction="out", item="sabut", item_name="Sabut kelapa", unit="kg", amount=Decimal("0.4375"),
+                    price=800),
+        ProcessFlow(direction="out", item="tempurung", item_name="Tempurung kelapa", unit="kg",
+                    amount=Decimal("0.15"), price=4000),
+    ]
+    split.kubes = [ProcessKube(kube_id=world.kube_a.id, capacity_per_week=Decimal(1000))]
+    charcoal = ChainProcess(key="arang", name="Arang tempurung", position=1)
+    charcoal.flows = [
+        ProcessFlow(direction="in", item="tempurung", item_name="Tempurung kelapa", unit="kg", amount=Decimal(1)),
+        ProcessFlow(direction="out", item="arang-tempurung", item_name="Arang tempurung", unit="kg",
+                    amount=Decimal("0.30"), price=6000),
+    ]
+    chain.processes = [split, charcoal]
+    session.add(chain)
+    session.flush()
+    return chain
+
+
+def chain_process_id(session: Session, key: str, slug: str = CHAIN_SLUG) -> int:
+    """The id of a process of a chain made by make_chain, by its key."""
+    return session.scalars(select(ChainProcess.id).join(SupplyChain).where(SupplyChain.slug == slug,
+                                                                          ChainProcess.key == key)).one()
+
+
+def chain_flow_id(session: Session, key: str, direction: str, item: str, slug: str = CHAIN_SLUG) -> int:
+    """The id of an input or output of a process of a chain made by make_chain."""
+    return session.scalars(select(ProcessFlow.id).where(ProcessFlow.process_id == chain_process_id(session, key, slug),
+                                                        ProcessFlow.direction == direction,
+                                                        ProcessFlow.item == item)).one()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus
 from marketplace.orders.services import Delivery
 from marketplace.payments.models import Refund
+from marketplace.sourcing import services as sourcing
+from marketplace.sourcing.models import ContractDelivery, Lot, Quote, SourcingRequest, SupplyContract
 from tests import factories
 from tests.conftest import login
 from tests.factories import World
@@ -167,6 +170,48 @@ def _review_form(session: Session) -> dict[str, Any]:
     return {"kube_rating": "5", "kube_body": "Cepat", f"rating-{line_id}": "4", f"body-{line_id}": "Harum"}
 
 
+# Sourcing (helpers): the order taker's request, KUBE A's quote, the contract, KUBE A's lot and a delivery
+def _src_request(world: World, session: Session) -> None:
+    sourcing.create_request(session, world.order_taker, sourcing.RequestInput(
+        item_name="Arang tempurung", quantity="100", unit="kg", schedule="once", starts_on=date.today(), until=None,
+        province_code="72"))
+
+
+def _src_last(session: Session, model: type[Any]) -> Any:
+    found = session.scalar(select(model).order_by(model.id.desc()))
+    assert found is not None
+    return found
+
+
+def _src_quote_of_a(world: World, session: Session) -> None:
+    _src_request(world, session)
+    sourcing.make_quote(session, world.ketua_a, _src_last(session, SourcingRequest).id, price_per_unit=20_000,
+                        quantity="100", kube_id=world.kube_a.id)
+
+
+def _src_quote_url(session: Session, verb: str) -> str:
+    quote = _src_last(session, Quote)
+    return f"/sourcing/requests/{quote.request_id}/quotes/{quote.id}/{verb}"
+
+
+def _src_contract_of_a(world: World, session: Session) -> None:
+    _src_quote_of_a(world, session)
+    sourcing.accept_quote(session, world.order_taker, _src_last(session, Quote).id, 200)
+    sourcing.record_lot(session, world.anggota_a, sourcing.LotInput(
+        kube_id=world.kube_a.id, item="", item_name="Arang tempurung", unit="kg", quantity="500", made_on=date.today()))
+
+
+def _src_delivery_of_a(world: World, session: Session) -> None:
+    _src_contract_of_a(world, session)
+    sourcing.record_delivery(session, world.anggota_a, _src_last(session, SupplyContract).id,
+                             lot_code=_src_last(session, Lot).code, quantity="40", due_on=date.today())
+
+
+def _src_delivery_url(session: Session) -> str:
+    delivery = _src_last(session, ContractDelivery)
+    return f"/sourcing/contracts/{delivery.contract_id}/deliveries/{delivery.id}/received"
+
+
 CASES = [
     Case("shop.new_product", KUBE_A_EDITORS,
          lambda w, s: (_a(w, "/products/new"), {"data": _product_form(w)})),
@@ -280,6 +325,96 @@ CASES = [
     Case("reviews.review_order", {"buyer"},
          lambda w, s: (f"/orders/{_order_a_id(s)}/review", {"data": _review_form(s)}),
          setup=_delivered_order_of_a),
+    # Sourcing: order takers post and decide; KUBE A's officers quote; its members record lots and deliveries
+    Case("sourcing.new_request", {"order_taker"},
+         lambda w, s: ("/sourcing/requests/new", {"data": {
+             "item_name": "Sabut kelapa", "quantity": "1.500", "unit": "kg", "schedule": "once",
+             "starts_on": date.today().isoformat(), "province_code": "72", "target_price": "800"}})),
+    Case("sourcing.make_quote", KUBE_A_MANAGERS,
+         lambda w, s: (f"/sourcing/requests/{_src_last(s, SourcingRequest).id}/quotes",
+                       {"data": {"quote_for": f"kube:{w.kube_a.id}", "price_per_unit": "20.000", "quantity": "100"}}),
+         setup=_src_request),
+    Case("sourcing.withdraw_quote", KUBE_A_MANAGERS,
+         lambda w, s: (_src_quote_url(s, "withdraw"), {"data": {}}), setup=_src_quote_of_a),
+    Case("sourcing.decline_quote", {"order_taker"},
+         lambda w, s: (_src_quote_url(s, "decline"), {"data": {}}), setup=_src_quote_of_a),
+    Case("sourcing.accept_quote", {"order_taker"},
+         lambda w, s: (_src_quote_url(s, "accept"), {"data": {}}), setup=_src_quote_of_a),
+    Case("sourcing.close_request", {"order_taker"},
+         lambda w, s: (f"/sourcing/requests/{_src_last(s, SourcingRequest).id}/close", {"data": {}}),
+         setup=_src_quote_of_a, id="close"),
+    Case("sourcing.close_request", {"order_taker"},
+         lambda w, s: (f"/sourcing/requests/{_src_last(s, SourcingRequest).id}/cancel", {"data": {}}),
+         setup=_src_quote_of_a, id="cancel"),
+    Case("sourcing.record_delivery", KUBE_A_SELLERS,
+         lambda w, s: (f"/sourcing/contracts/{_src_last(s, SupplyContract).id}/deliveries",
+                       {"data": {"lot_code": _src_last(s, Lot).code, "quantity": "40",
+                                 "due_on": date.today().isoformat(), "delivered_on": date.today().isoformat()}}),
+         setup=_src_contract_of_a),
+    Case("sourcing.confirm_received", {"order_taker"},
+         lambda w, s: (_src_delivery_url(s), {"data": {}}), setup=_src_delivery_of_a),
+    Case("sourcing.cancel_contract", {"order_taker", "ketua_a", "facilitator_a", "operator"},
+         lambda w, s: (f"/sourcing/contracts/{_src_last(s, SupplyContract).id}/cancel", {"data": {}}),
+         setup=_src_contract_of_a),
+    Case("sourcing.record_lot", KUBE_A_SELLERS,
+         lambda w, s: (_a(w, "/sourcing/lots"), {"data": {"item_name": "Tempurung", "unit": "kg", "quantity": "50",
+                                                          "made_on": date.today().isoformat()}})),
+    Case("sourcing.contract_payments", OPERATORS,
+         lambda w, s: ("/admin/contract-payments", {"data": {"delivery_id": str(_src_last(s, ContractDelivery).id),
+                                                             "reference": "BCA 0420"}}),
+         setup=_src_delivery_of_a),
+    # Supply chains: facilitators and operators start them; a chain's managers (facilitator A, whose KUBE splits
+    # the nuts, and operators) edit it; a facilitator places only the KUBEs they accompany; the members of a
+    # KUBE that runs a process list its share of a plan's surplus (factories.make_chain: "rantai-kelapa").
+    Case("chains.new_chain", {"facilitator_a", "facilitator_b", "operator"},
+         lambda w, s: ("/chains/new", {"data": {"name": "Rantai Baru", "description": "Uji"}})),
+    Case("chains.edit_chain", {"facilitator_a", "operator"},
+         lambda w, s: ("/chains/rantai-kelapa/edit", {"data": {"chain-name": "Rantai Berubah"}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.add_process", {"facilitator_a", "operator"},
+         lambda w, s: ("/chains/rantai-kelapa/processes", {"data": {"np-name": "Serat sabut"}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.update_process", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'kupas')}",
+                       {"data": {f"p{factories.chain_process_id(s, 'kupas')}-name": "Kupas & belah"}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.delete_process", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'arang')}/delete",
+                       {"data": {}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.add_flow", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'arang')}/flows",
+                       {"data": {f"nf{factories.chain_process_id(s, 'arang')}-{k}": v for k, v in {
+                           "direction": "out", "item_name": "Asap cair", "unit": "liter", "amount": "0,05"}.items()}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.update_flow", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'kupas')}/flows/"
+                       f"{factories.chain_flow_id(s, 'kupas', 'out', 'sabut')}",
+                       {"data": {f"f{factories.chain_flow_id(s, 'kupas', 'out', 'sabut')}-{k}": v for k, v in {
+                           "direction": "out", "item_name": "Sabut kelapa", "item": "sabut", "unit": "kg",
+                           "amount": "0,44", "price": "900"}.items()}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.remove_flow", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'kupas')}/flows/"
+                       f"{factories.chain_flow_id(s, 'kupas', 'out', 'sabut')}/delete", {"data": {}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.assign_kube", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'arang')}/kubes",
+                       {"data": {f"a{factories.chain_process_id(s, 'arang')}-kube": w.kube_a.slug,
+                                 f"a{factories.chain_process_id(s, 'arang')}-capacity": "100"}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.update_capacity", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'kupas')}/kubes/{w.kube_a.id}",
+                       {"data": {f"k{factories.chain_process_id(s, 'kupas')}-{w.kube_a.id}-capacity": "2.000"}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.remove_kube", {"facilitator_a", "operator"},
+         lambda w, s: (f"/chains/rantai-kelapa/processes/{factories.chain_process_id(s, 'kupas')}/kubes/"
+                       f"{w.kube_a.id}/delete", {"data": {}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
+    Case("chains.sell_surplus", {"anggota_a", "ketua_a"},
+         lambda w, s: ("/chains/rantai-kelapa/sell?sabut=100&period=week",
+                       {"data": {"process": "kupas", "item": "tempurung", "kube": str(w.kube_a.id)}}),
+         setup=lambda w, s: factories.make_chain(s, w)),
 ]
 
 

@@ -18,6 +18,7 @@ from marketplace.auth.models import User
 from marketplace.catalog import permissions, services
 from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
+from marketplace.chains import services as chains
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
 from marketplace.orders import services as orders
@@ -38,6 +39,7 @@ from marketplace.shop.forms import (
     ShipForm,
     StockForm,
 )
+from marketplace.sourcing import services as sourcing
 from marketplace.web import current_actor, db_session, flash_refusal, image_limits, query_page, reject_form, url_with
 
 
@@ -92,6 +94,8 @@ def dashboard(slug: str) -> str:
     orders_waiting = None
     if Action.HANDLE_ORDERS in actions:
         orders_waiting = orders.kube_order_counts(db_session(), user, kube.id)[OrderStatus.PAID]
+    # The processes the KUBE runs in supply chains, with its share of this week's plan for the open contracts.
+    chain_parts = chains.kube_parts(db_session(), kube.id, sourcing.contract_plan)
     return render_template(
         "shop/dashboard.html",
         kube=kube,
@@ -101,6 +105,7 @@ def dashboard(slug: str) -> str:
         statuses=list(ProductStatus),
         actions=actions,
         orders_waiting=orders_waiting,
+        chain_parts=chain_parts,
         Action=Action,
         KubeStatus=KubeStatus,
         ProductStatus=ProductStatus,

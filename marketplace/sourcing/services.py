@@ -79,6 +79,8 @@ def parse_quantity(value: object, *, field: str) -> Decimal:
     """A positive quantity with at most three decimals, as people write it: 1.500 (thousands), 2,5 or 2.5."""
     if isinstance(value, bool) or value is None:
         raise ValidationError(N_("Enter a quantity, e.g. 1.500 or 2,5."), field=field)
+    if isinstance(value, Decimal | int):  # a number already (from the database or JSON): no thousands dots
+        return _checked_quantity(Decimal(value), field)
     text = str(value).strip()
     if len(text) > 24 or not text.isascii():
         raise ValidationError(N_("Enter a quantity, e.g. 1.500 or 2,5."), field=field)
@@ -90,6 +92,10 @@ def parse_quantity(value: object, *, field: str) -> Decimal:
         number = Decimal(text)
     except InvalidOperation:
         raise ValidationError(N_("Enter a quantity, e.g. 1.500 or 2,5."), field=field) from None
+    return _checked_quantity(number, field)
+
+
+def _checked_quantity(number: Decimal, field: str) -> Decimal:
     if not number.is_finite() or number <= 0 or number > MAX_QUANTITY:
         raise ValidationError(N_("A quantity is more than 0 and at most %(max)s."), field=field,
                               max="1.000.000.000")
@@ -917,6 +923,7 @@ def record_delivery_payment(session: Session, actor: User | None, delivery_id: i
         raise ConflictError(N_("This delivery is already paid."))
     now = now or utcnow()
     delivery.payment_reference = clean_text(reference, field="reference", max_length=80)
+    delivery.received_at = delivery.received_at or now
     delivery.status, delivery.paid_at = DeliveryStatus.PAID, now
     fee = ledger.platform_fee(delivery.amount, delivery.contract.fee_bps)
     post = [(delivery.kube_id, EntryKind.CONTRACT, delivery.amount, delivery.lot_id),
@@ -938,7 +945,8 @@ def record_delivery_payment(session: Session, actor: User | None, delivery_id: i
 
 
 def deliveries_to_pay(session: Session, actor: User | None) -> list[ContractDelivery]:
-    """Deliveries the order taker confirmed and has not been seen paying (for operators)."""
+    """Deliveries not paid yet, oldest first (for operators). The order taker's money may come before they
+    click "received", so a delivery only sent can be paid too (being paid, it was received)."""
     if not _active(actor) or actor is None or not actor.is_operator:
         raise PermissionDenied(N_("Only operators can do this."))
     return list(session.scalars(
@@ -1018,6 +1026,7 @@ def taker_dashboard(session: Session, actor: User | None, today: date | None = N
 class KubeSourcing:
     kube: Kube
     can_quote: bool
+    can_record: bool  # its members record lots and deliveries (its facilitator reads)
     requests: list[SourcingRequest]  # open requests, this KUBE's province first
     quotes: list[Quote]  # this KUBE's quotes
     contracts: list[ContractView]  # its own and its chains' contracts it can deliver on
@@ -1028,19 +1037,24 @@ def kube_sourcing(session: Session, actor: User | None, kube_id: int, today: dat
     kube = session.get(Kube, kube_id)
     if kube is None:
         raise NotFoundError(N_("KUBE not found."))
-    _require_member(session, actor, kube)
+    actions = allowed_actions(session, actor, kube)
+    if Action.VIEW_PRIVATE not in actions:  # its members and facilitator; outsiders learn nothing
+        raise NotFoundError(N_("KUBE not found.")) if not kube.is_public else PermissionDenied(
+            N_("Only the KUBE's members and its facilitator see its sourcing."))
     today = today or date.today()
-    chain_ids = set(session.scalars(select(ChainProcess.chain_id).join(ProcessKube)
-                                    .where(ProcessKube.kube_id == kube.id)))
+    # The items this KUBE makes in each of its chains: it supplies the chain contracts for those.
+    makes: set[tuple[int, str]] = {(chain_id, item) for chain_id, item in session.execute(
+        select(ChainProcess.chain_id, ProcessFlow.item)
+                                .join(ProcessKube, ProcessKube.process_id == ChainProcess.id)
+                                .join(ProcessFlow, ProcessFlow.process_id == ChainProcess.id)
+                                .where(ProcessKube.kube_id == kube.id, ProcessFlow.direction == "out"))}
+    chain_ids = {chain_id for chain_id, _ in makes}
     contracts = _contracts(session, (SupplyContract.kube_id == kube.id)
                            | SupplyContract.chain_id.in_(chain_ids))
-    supplies = {c.id for c in contracts if c.kube_id == kube.id}
-    for contract in contracts:
-        if contract.chain_id is not None and kube.id in supplier_kube_ids(session, contract):
-            supplies.add(contract.id)
+    supplies = {c.id for c in contracts if c.kube_id == kube.id or (c.chain_id, c.item) in makes}
     quotes = list(session.scalars(select(Quote).where(Quote.kube_id == kube.id).order_by(Quote.id.desc())
                                   .limit(50).options(joinedload(Quote.request))))
-    return KubeSourcing(kube, can_quote_for_kube(session, actor, kube),
+    return KubeSourcing(kube, can_quote_for_kube(session, actor, kube), Action.HANDLE_ORDERS in actions,
                         list(open_requests(session, kube.province_code)), quotes,
                         [contract_view(c, today) for c in contracts if c.id in supplies],
                         kube_lots(session, kube.id))

@@ -246,7 +246,8 @@ def test_the_ledger_pages_newest_first_with_totals(session: Session, world: Worl
     delivery = first.delivery_fee
     assert book.balance == 10_000 + delivery + 20_000 - 200 - 400 - 5_000
     assert book.totals == {EntryKind.SALE: 30_000, EntryKind.DELIVERY: delivery, EntryKind.FEE: -600,
-                           EntryKind.REFUND: 0, EntryKind.CASH: 0, EntryKind.PAYOUT: -5_000}
+                           EntryKind.REFUND: 0, EntryKind.CASH: 0, EntryKind.PAYOUT: -5_000,
+                           EntryKind.CONTRACT: 0, EntryKind.CHAIN_SALE: 0, EntryKind.CHAIN_INPUT: 0}
     assert (book.entries.total, book.entries.pages, book.entries.has_next) == (6, 2, True)
     top = book.entries.items
     assert top[0].entry.kind == EntryKind.PAYOUT and top[0].payout is not None

@@ -332,6 +332,7 @@ def test_quantities_are_read_as_people_write_them() -> None:
     with pytest.raises(ValidationError):
         read("0,4375", field="q")  # grams are the finest
     assert read(3, field="q") == Decimal(3)
+    assert read(Decimal("1.500"), field="q") == Decimal("1.5")  # a number from the database: no thousands
 
 
 def test_schedules() -> None:
