@@ -31,6 +31,7 @@ from marketplace.chains.models import ProcessFlow, SupplyChain
 from marketplace.common import N_, DomainError, PermissionDenied
 from marketplace.extensions import db
 from marketplace.forms import Form
+from marketplace.sourcing import services as sourcing
 from marketplace.web import MAX_ID, current_actor, db_session, error_text, flash_refusal, reject_form
 
 
@@ -74,23 +75,51 @@ def _finals(chain: SupplyChain) -> list[ProcessFlow]:
     return [f for p in chain.processes for f in p.flows if f.direction == "out" and f.item not in consumed]
 
 
+def _demand_flows(chain: SupplyChain, args: Mapping[str, str]) -> list[ProcessFlow]:
+    """The plan form's fields: the final outputs, and any other output a demand was given for (an order
+    taker may buy an intermediate item, e.g. the coconut water itself)."""
+    finals = _finals(chain)
+    shown = {f.item for f in finals}
+    for process in chain.processes:
+        for flow in process.flows:
+            if flow.direction == "out" and flow.item not in shown and args.get(flow.item, "").strip():
+                finals.append(flow)
+                shown.add(flow.item)
+    return finals
+
+
+def _typed(value: Fraction) -> str:
+    """A quantity as the plan form takes it (Indonesian, at most three decimals): 1.500 or 11,538."""
+    whole, part = divmod(round(value * 1000), 1000)
+    text = f"{whole:,}".replace(",", ".")
+    return text + (f",{part:03d}".rstrip("0") if part else "")
+
+
 def _demand(chain: SupplyChain, args: Mapping[str, str]) -> tuple[dict[str, str], list[tuple[str, float]]]:
-    """The demand typed in the plan form: (what was typed per final item, the quantities asked).
+    """The demand typed in the plan form: (what was typed per item, the quantities asked).
     Quantities are written the Indonesian way ("1.000" is a thousand, "2,5" two and a half); junk raises
     ValueError."""
-    typed = {f.item: args.get(f.item, "").strip() for f in _finals(chain)}
+    typed = {f.item: args.get(f.item, "").strip() for f in _demand_flows(chain, args)}
     asked = [(item, float(raw.replace(".", "").replace(",", "."))) for item, raw in typed.items() if raw]
     return typed, asked
 
 
 @bp.route("/chains/<slug>")
-def chain(slug: str) -> str:
+def chain(slug: str) -> str | Response:
     viewer = _viewer()
     found = services.chain_by_slug(db_session(), slug)
-    finals = _finals(found)
+    period = request.args.get("period", "week")
+    if request.args.get("from") == "contracts" and period in services.PERIODS:
+        # The open contracts' demand, put in the form: the plan below, and its "list for sale" buttons, are
+        # those of any demand typed in.
+        wanted = sourcing.contract_demand(db_session(), found, period)
+        if not wanted:
+            flash(_("No open contract asks this chain for anything in that period."), "info")
+        typed = {item: _typed(q) for item, q in wanted.items() if q}
+        return redirect(url_for("chains.chain", slug=slug) + "?" + urlencode({**typed, "period": period}))
+    finals = _demand_flows(found, request.args)
     units = services.units(found)
     names = {item: name for item, (name, _unit) in units.items()}
-    period = request.args.get("period", "week")
     result, error = None, None
     try:
         demand, asked = _demand(found, request.args)
@@ -133,7 +162,7 @@ def chain(slug: str) -> str:
 def sell_surplus(slug: str) -> Response:
     """A member lists their KUBE's share of a surplus of the plan (the plan's demand is in the query string)."""
     found = services.chain_by_slug(db_session(), slug)
-    kept = {"period", *(f.item for f in _finals(found))}
+    kept = {"period", *(f.item for p in found.processes for f in p.flows if f.direction == "out")}
     back = url_for("chains.chain", slug=slug) + "?" + urlencode({k: v for k, v in request.args.items() if k in kept})
     if not ActionForm().validate_on_submit():
         return redirect(back)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.chains import services
 from marketplace.chains.models import ChainProcess, ProcessFlow, ProcessKube, SupplyChain
+from marketplace.demo.loader import load_demo
 from tests import factories
 from tests.conftest import login
 from tests.factories import CHAIN_SLUG, World
@@ -226,3 +228,18 @@ def test_a_disabled_facilitator_is_refused(session: Session, world: World, chain
     world.facilitator_a.is_disabled = True
     session.commit()
     assert client.get(EDIT).status_code in (302, 403)
+
+
+def test_the_open_contracts_demand_fills_the_plan(client: FlaskClient, session: Session, tmp_path: Path) -> None:
+    """The demo's contracts: soap 200 kg and coconut water 300 L a week, charcoal 50 kg a month. The water is
+    an intermediate item (the bottling KUBE takes it too), so it gets its own field in the form."""
+    load_demo(session, tmp_path / "media", image_scale=0.1)
+    session.commit()
+    week = client.get("/chains/kelapa-terpadu-banggai?from=contracts&period=week")
+    assert week.status_code == 302
+    target = week.headers["Location"]
+    assert "sabun-kelapa=200" in target and "air-kelapa=300" in target and "arang-tempurung=11%2C538" in target
+    html = client.get(target).get_data(as_text=True)
+    assert 'name="air-kelapa"' in html and 'value="300"' in html and "The plan" in html
+    month = client.get("/chains/kelapa-terpadu-banggai?from=contracts&period=month").headers["Location"]
+    assert "arang-tempurung=50&" in month and "period=month" in month
