@@ -9,6 +9,7 @@ real use. Loaded once: nothing happens when any sourcing request exists.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +70,7 @@ class _Sourcing:
         contract.created_at = quote.decided_at = self.at(accepted, 11)
         return contract
 
-    def lots(self, slug: str, made: int, process: str, outputs: list[tuple[str, str]],
+    def lots(self, slug: str, made: int, process: str, outputs: list[tuple[str, object]],
              sources: list[tuple[Lot, str]]) -> list[Lot]:
         return sourcing.record_lots(self.session, self.officer(slug), LotInput(
             kube_id=self.kubes[slug].id, item="", quantity="", made_on=self.day(made), chain_slug=CHAIN,
@@ -98,9 +99,10 @@ class _Sourcing:
     def split(self, made: int, nuts: Lot, count: str) -> dict[str, Lot]:
         """One split of `count` nuts: the four joint products at the chain's yields (per nut: 0.4375 kg
         husk, 0.15 kg shell, 0.35 kg meat, 0.3125 L water)."""
-        n = int(count)
-        outputs = [("sabut", f"{n * 0.4375:.3f}"), ("tempurung", f"{n * 0.15:.3f}"),
-                   ("daging-kelapa", f"{n * 0.35:.3f}"), ("air-kelapa", f"{n * 0.3125:.3f}")]
+        n = Decimal(count)
+        outputs: list[tuple[str, object]] = [
+            ("sabut", n * Decimal("0.4375")), ("tempurung", n * Decimal("0.15")),
+            ("daging-kelapa", n * Decimal("0.35")), ("air-kelapa", n * Decimal("0.3125"))]
         lots = self.lots("kube-nyiur-melambai", made, "kupas-belah", outputs, [(nuts, count)])
         return {lot.item: lot for lot in lots}
 
