@@ -17,13 +17,12 @@ bank transfer, and that posts to the ledger:
 from __future__ import annotations
 
 import calendar
-import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from sqlalchemy import func, select
@@ -69,34 +68,16 @@ MAX_PRICE = 10**10
 MAX_SOURCES = 20
 MAX_HORIZON_DAYS = 3 * 366  # a request runs at most three years
 UNITS = ("kg", "liter", "pcs", "pak", "ikat", "karung", "botol", "butir")
-_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read out on the phone
 
 
 # --- Small helpers ---------------------------------------------------------------------------------------
 
 def parse_quantity(value: object, *, field: str) -> Decimal:
-    """A positive quantity with at most three decimals, as people write it: 1.500 (thousands), 2,5 or 2.5."""
-    if isinstance(value, bool) or value is None:
-        raise ValidationError(N_("Enter a quantity, e.g. 1.500 or 2,5."), field=field)
-    if isinstance(value, Decimal | int):  # a number already (from the database or JSON): no thousands dots
-        return _checked_quantity(Decimal(value), field)
-    text = str(value).strip()
-    if len(text) > 24 or not text.isascii():
-        raise ValidationError(N_("Enter a quantity, e.g. 1.500 or 2,5."), field=field)
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif _THOUSANDS.fullmatch(text):
-        text = text.replace(".", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(N_("Enter a quantity, e.g. 1.500 or 2,5."), field=field) from None
-    return _checked_quantity(number, field)
-
-
-def _checked_quantity(number: Decimal, field: str) -> Decimal:
-    if not number.is_finite() or number <= 0 or number > MAX_QUANTITY:
+    """A positive quantity with at most three decimals (grams, millilitres), read as the chains read amounts:
+    1.500 (thousands), 2,5 or 2.5; a number (from the database or JSON) as it is."""
+    number = chains.clean_amount(value, field=field)
+    if number > MAX_QUANTITY:
         raise ValidationError(N_("A quantity is more than 0 and at most %(max)s."), field=field,
                               max="1.000.000.000")
     if number != number.quantize(Decimal("0.001")):

@@ -4,6 +4,7 @@ revenue by KUBE."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -253,6 +254,20 @@ def make_quote(request_id: int) -> str | Response:
     return _request_page(request_id, form)
 
 
+def _one_button(step: Callable[[], object], done: str) -> bool:
+    """A one-button form (CSRF checked): run the service step, commit and say `done`, or say why not."""
+    if not ActionForm().validate_on_submit():
+        return False
+    try:
+        step()
+    except DomainError as error:
+        flash_refusal(error)
+        return False
+    db_session().commit()
+    flash(done, "success")
+    return True
+
+
 def _quote_of_request(request_id: int, quote_id: int) -> None:
     """404 unless the quote of the URL belongs to the request of the URL."""
     found = services.get_request(db_session(), request_id)
@@ -264,14 +279,8 @@ def _quote_of_request(request_id: int, quote_id: int) -> None:
 @login_required
 def withdraw_quote(request_id: int, quote_id: int) -> Response:
     _quote_of_request(request_id, quote_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.withdraw_quote(db_session(), current_actor(), quote_id)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db_session().commit()
-            flash(_("Your quote is withdrawn."), "success")
+    _one_button(lambda: services.withdraw_quote(db_session(), current_actor(), quote_id),
+                _("Your quote is withdrawn."))
     return redirect(_back(_request_url(request_id, "#quotes")))
 
 
@@ -279,14 +288,7 @@ def withdraw_quote(request_id: int, quote_id: int) -> Response:
 @login_required
 def decline_quote(request_id: int, quote_id: int) -> Response:
     _quote_of_request(request_id, quote_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.decline_quote(db_session(), current_actor(), quote_id)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db_session().commit()
-            flash(_("The quote is declined."), "success")
+    _one_button(lambda: services.decline_quote(db_session(), current_actor(), quote_id), _("The quote is declined."))
     return redirect(_back(_request_url(request_id, "#quotes")))
 
 
@@ -314,15 +316,8 @@ def accept_quote(request_id: int, quote_id: int) -> Response:
 @login_required
 def close_request(request_id: int, cancel: bool) -> Response:
     """The order taker stops taking quotes (close) or withdraws the request (cancel)."""
-    if ActionForm().validate_on_submit():
-        try:
-            services.close_request(db_session(), current_actor(), request_id, cancel=cancel)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db_session().commit()
-            flash(_("The request is cancelled.") if cancel else _("The request is closed: no more quotes."),
-                  "success")
+    _one_button(lambda: services.close_request(db_session(), current_actor(), request_id, cancel=cancel),
+                _("The request is cancelled.") if cancel else _("The request is closed: no more quotes."))
     return redirect(_request_url(request_id))
 
 
@@ -398,14 +393,8 @@ def confirm_received(contract_id: int, delivery_id: int) -> Response:
     found = services.read_contract(db_session(), current_actor(), contract_id)
     if delivery_id not in {d.id for d in found.deliveries}:
         abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            services.confirm_received(db_session(), current_actor(), delivery_id)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db_session().commit()
-            flash(_("Thank you! The delivery is confirmed as received."), "success")
+    _one_button(lambda: services.confirm_received(db_session(), current_actor(), delivery_id),
+                _("Thank you! The delivery is confirmed as received."))
     return redirect(_back(_contract_url(contract_id, "#deliveries")))
 
 
@@ -413,14 +402,8 @@ def confirm_received(contract_id: int, delivery_id: int) -> Response:
 @login_required
 def cancel_contract(contract_id: int) -> Response:
     """Either side ends the contract early; what was delivered stays and is paid."""
-    if ActionForm().validate_on_submit():
-        try:
-            services.cancel_contract(db_session(), current_actor(), contract_id)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db_session().commit()
-            flash(_("The contract is ended. Deliveries already sent are still paid."), "success")
+    _one_button(lambda: services.cancel_contract(db_session(), current_actor(), contract_id),
+                _("The contract is ended. Deliveries already sent are still paid."))
     return redirect(_contract_url(contract_id))
 
 

@@ -171,7 +171,7 @@ def test_a_request_for_a_chain_product(session: Session, world: World, login_as:
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"quantity": "banyak"}, "Enter a quantity, e.g. 1.500 or 2,5."),
+    ({"quantity": "banyak"}, "Enter a number, e.g. 0,4375 or 6.000."),
     ({"starts_on": (TODAY - timedelta(days=1)).isoformat()}, "The first delivery cannot be in the past."),
     ({"province_code": ""}, "Choose a province."),
     ({"item_name": ""}, "This field is required."),
