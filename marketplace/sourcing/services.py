@@ -1046,9 +1046,9 @@ def kube_sourcing(session: Session, actor: User | None, kube_id: int, today: dat
 def contract_demand(session: Session, chain: SupplyChain, period: str = "week", today: date | None = None
                     ) -> dict[str, Fraction]:
     """What the chain's open contracts ask for in one period from today: weekly contracts their quantity a
-    week, monthly ones 12/52 of theirs a week; a one-off delivery counts in full when it falls in the
-    period and is still outstanding. The chain's own contracts count, and those of its KUBEs for an item
-    they make in the chain."""
+    week, monthly ones 12/52 of theirs a week (once their schedule has started by the period's end); a
+    one-off delivery counts in full when it falls in the period and is still outstanding. The chain's own
+    contracts count, and those of its KUBEs for an item they make in the chain."""
     today = today or date.today()
     weeks = chains.PERIODS[period]
     makers: dict[str, set[int]] = defaultdict(set)
@@ -1066,6 +1066,8 @@ def contract_demand(session: Session, chain: SupplyChain, period: str = "week", 
                                            and contract.kube_id not in makers[contract.item]):
             continue
         quantity = Fraction(contract.quantity)
+        if contract.schedule != Schedule.ONCE and contract.starts_on >= end:
+            continue  # a schedule that has not started by the end of the period asks for nothing in it
         if contract.schedule == Schedule.WEEKLY:
             demand[contract.item] += quantity * weeks
         elif contract.schedule == Schedule.MONTHLY:

@@ -122,6 +122,7 @@ def test_the_full_round(session: Session, coconut: Coconut) -> None:
     assert plan.process("kupas-belah").runs == 558  # 195 / 0.35 = 557.14, whole nuts
     month = sourcing.contract_demand(session, chain, "month", TODAY)
     assert month == {"sabun-kelapa": Fraction(100) * Fraction(52, 12)}
+    assert sourcing.contract_demand(session, chain, "week", TODAY - timedelta(days=7)) == {}  # not started yet
 
     # 4. Lots at each stage, each KUBE using the one before's lot.
     nuts = sourcing.record_lot(session, w.nyiur_ketua, LotInput(
