@@ -302,7 +302,10 @@ def update_process(session: Session, actor: User | None, slug: str, process_id: 
 def delete_process(session: Session, actor: User | None, slug: str, process_id: int) -> None:
     """Remove a process with its flows and KUBEs (what it made becomes a raw input of the chain)."""
     chain = _managed(session, actor, slug)
-    chain.processes.remove(_process_of(chain, process_id))
+    process = _process_of(chain, process_id)
+    for placed in process.kubes:  # it takes its KUBEs out with it: a facilitator only those they coach
+        _may_place(session, actor, placed.kube_id)
+    chain.processes.remove(process)
     session.flush()
 
 

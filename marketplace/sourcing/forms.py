@@ -6,6 +6,7 @@ read "1.500" and "2,5" and name the field in their error, which the view puts ba
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -90,6 +91,19 @@ class SourceRow(PlainForm):
     quantity = StringField(_l("Quantity used"))
 
 
+class RowList(FieldList):
+    """Rows of a form ("sources-0-lot_code"): a row number is ASCII digits ("sources-²-x" is no row; WTForms
+    would take it as one and fail on int("²"))."""
+
+    def _extract_indices(self, prefix: str, formdata: Iterable[str]) -> Iterator[int]:
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) < 4:
+                    yield int(index)
+
+
 class JointRow(PlainForm):
     """Another product of the same run (joint products: the husk, shell and water of the same nuts)."""
 
@@ -106,8 +120,8 @@ class LotForm(Form):
     unit = SelectField(_l("Unit"), choices=_unit_choices, validate_choice=False)
     quantity = StringField(_l("Quantity made"), validators=[DataRequired()])
     made_on = DateField(_l("Made on"), validators=[Optional()], default=date.today)
-    joint = FieldList(FormField(JointRow), min_entries=MAX_JOINT_ROWS, max_entries=MAX_JOINT_ROWS)
-    sources = FieldList(FormField(SourceRow), min_entries=MAX_SOURCE_ROWS, max_entries=MAX_SOURCE_ROWS)
+    joint = RowList(FormField(JointRow), min_entries=MAX_JOINT_ROWS, max_entries=MAX_JOINT_ROWS)
+    sources = RowList(FormField(SourceRow), min_entries=MAX_SOURCE_ROWS, max_entries=MAX_SOURCE_ROWS)
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
     def joint_pairs(self) -> list[tuple[str, str]]:

@@ -206,6 +206,9 @@ class LotSource(db.Model):  # type: ignore[name-defined]
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id", ondelete="CASCADE"), index=True)
     source_lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id", ondelete="RESTRICT"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Quantity)
+    # Another KUBE's lot of a chain: the chain's price per unit when it was used, what this KUBE pays for it
+    # once the goods made from it are paid (None: its own lot, or an item without a price).
+    price: Mapped[int | None] = mapped_column(BigInteger)
 
     lot: Mapped[Lot] = relationship(back_populates="sources", foreign_keys=[lot_id])
     source: Mapped[Lot] = relationship(foreign_keys=[source_lot_id])

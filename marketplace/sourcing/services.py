@@ -249,10 +249,20 @@ def open_requests(session: Session, province_code: str | None = None, item: str 
     return list(session.scalars(stmt.order_by(*order).limit(limit)))
 
 
+def _lock_request(session: Session, request_id: int) -> SourcingRequest:
+    """The request, locked with its quotes read afresh: accepting, withdrawing and closing take turns."""
+    session.scalar(select(SourcingRequest.id).where(SourcingRequest.id == request_id).with_for_update())
+    request = get_request(session, request_id)
+    session.refresh(request)
+    for quote in request.quotes:
+        session.refresh(quote)
+    return request
+
+
 def close_request(session: Session, actor: User | None, request_id: int, cancel: bool = False) -> SourcingRequest:
     """The order taker stops taking quotes (closed) or withdraws the request (cancelled, only before any
     contract). Quotes still offered are declined."""
-    request = get_request(session, request_id)
+    request = _lock_request(session, request_id)
     if not _active(actor) or actor is None or request.order_taker_id != actor.id:
         raise PermissionDenied(N_("Only the order taker who posted the request can do this."))
     if request.status != RequestStatus.OPEN:
@@ -294,7 +304,7 @@ def quote_options(session: Session, actor: User | None) -> tuple[list[Kube], lis
 def make_quote(session: Session, actor: User | None, request_id: int, *, price_per_unit: object,
                quantity: object, kube_id: int | None = None, chain_slug: str | None = None,
                note: str = "") -> Quote:
-    request = get_request(session, request_id)
+    request = _lock_request(session, request_id)
     if request.status != RequestStatus.OPEN:
         raise ConflictError(N_("This request is no longer open."))
     if (kube_id is None) == (chain_slug is None):
@@ -339,6 +349,7 @@ def _quote(session: Session, quote_id: int) -> Quote:
 
 def withdraw_quote(session: Session, actor: User | None, quote_id: int) -> Quote:
     quote = _quote(session, quote_id)
+    _lock_request(session, quote.request_id)
     if quote.kube is not None:
         allowed = can_quote_for_kube(session, actor, quote.kube)
     else:
@@ -356,9 +367,7 @@ def _decide(session: Session, actor: User | None, quote_id: int) -> Quote:
     quote = _quote(session, quote_id)
     if not _active(actor) or actor is None or quote.request.order_taker_id != actor.id:
         raise PermissionDenied(N_("Only the order taker who posted the request can do this."))
-    # Lock the request so two quotes accepted at once cannot both fill it.
-    session.scalar(select(SourcingRequest.id).where(SourcingRequest.id == quote.request_id).with_for_update())
-    session.refresh(quote)
+    _lock_request(session, quote.request_id)  # two quotes accepted at once cannot both fill it
     if quote.status != QuoteStatus.OFFERED or quote.request.status != RequestStatus.OPEN:
         raise ConflictError(N_("This quote was already decided."))
     return quote
@@ -391,14 +400,16 @@ def accept_quote(session: Session, actor: User | None, quote_id: int, fee_bps: i
         raise ConflictError(N_("The request's last delivery date has passed."))
     now = utcnow()
     quote.status, quote.decided_at = QuoteStatus.ACCEPTED, now
+    # The contract keeps the request's days (Mondays stay Mondays), from the first one not yet past.
+    first = next((day for day in due_dates(request.schedule, request.starts_on, request.until) if day >= today),
+                 None)
+    if first is None:
+        raise ConflictError(N_("The request's last delivery date has passed."))
     contract = SupplyContract(code=_new_code(session, SupplyContract, "KTR"), request_id=request.id,
                               quote_id=quote.id, order_taker_id=request.order_taker_id, kube_id=quote.kube_id,
                               chain_id=quote.chain_id, item=request.item, item_name=request.item_name,
                               unit=request.unit, quantity=quote.quantity, price_per_unit=quote.price_per_unit,
-                              schedule=request.schedule, starts_on=max(request.starts_on, today),
-                              until=request.until, fee_bps=fee_bps)
-    if not due_dates(contract.schedule, contract.starts_on, contract.until):
-        contract.starts_on = request.starts_on
+                              schedule=request.schedule, starts_on=first, until=request.until, fee_bps=fee_bps)
     session.add(contract)
     session.flush()
     covered = session.scalar(select(func.coalesce(func.sum(Quote.quantity), 0)).where(
@@ -491,12 +502,12 @@ def schedule_of(contract: SupplyContract) -> list[DueDate]:
 
 
 def cancel_contract(session: Session, actor: User | None, contract_id: int) -> SupplyContract:
-    """Either side ends the contract early (what was delivered stays and is paid)."""
-    contract = get_contract(session, contract_id)
-    if not can_read_contract(session, actor, contract) or actor is None or not (
-            actor.id == contract.order_taker_id or actor.is_operator
-            or any(can_quote_for_kube(session, actor, k) for k in _kubes_of(session, contract))):
-        raise PermissionDenied(N_("Only the order taker, the supplier's officers or an operator can end it."))
+    """Either side ends the contract early (what was delivered stays and is paid): the order taker, the KUBE's
+    officers, or for a chain's contract its managers (one of its KUBEs alone does not end the whole chain's)."""
+    contract = read_contract(session, actor, contract_id)  # outsiders learn nothing (404)
+    if not can_end_contract(session, actor, contract):
+        raise PermissionDenied(N_("Only the order taker, the supplier's officers (a chain's managers) or an "
+                                  "operator can end it."))
     if contract.status != ContractStatus.ACTIVE:
         raise ConflictError(N_("This contract is not active."))
     contract.status = ContractStatus.CANCELLED
@@ -504,9 +515,11 @@ def cancel_contract(session: Session, actor: User | None, contract_id: int) -> S
     return contract
 
 
-def _kubes_of(session: Session, contract: SupplyContract) -> list[Kube]:
-    ids = supplier_kube_ids(session, contract)
-    return list(session.scalars(select(Kube).where(Kube.id.in_(ids)))) if ids else []
+def can_end_contract(session: Session, actor: User | None, contract: SupplyContract) -> bool:
+    return actor is not None and _active(actor) and (
+        actor.id == contract.order_taker_id or actor.is_operator
+        or (contract.chain is not None and chains.can_manage_chain(session, actor, contract.chain))
+        or (contract.kube is not None and can_quote_for_kube(session, actor, contract.kube)))
 
 
 # --- Lots ------------------------------------------------------------------------------------------------
@@ -613,6 +626,10 @@ def record_lots(session: Session, actor: User | None, data: LotInput, today: dat
     note = clean_text(data.note, field="note", max_length=2000, required=False)
     inputs = {f.item for f in process.flows if f.direction == "in"} if process else None
     chain_kubes = _chain_kube_ids(chain) if chain else set()
+    # Lock every source row in one statement, in id order, so that two members never wait on each other.
+    codes = [str(code).strip().upper()[:24] for code, _ in data.sources]
+    if codes:
+        session.execute(select(Lot.id).where(Lot.code.in_(codes)).order_by(Lot.id).with_for_update())
     sources: list[tuple[Lot, Decimal]] = []
     for code, used in data.sources:
         source = _lock_lot(session, code, "sources")
@@ -633,12 +650,18 @@ def record_lots(session: Session, actor: User | None, data: LotInput, today: dat
             raise ConflictError(N_("Only %(left)s %(unit)s of lot %(code)s is left."), field="sources",
                                 left=f"{left.normalize():f}", unit=source.unit, code=source.code)
         sources.append((source, amount))
+    # The chain's price of each source taken from another KUBE, as it is now: what this KUBE will pay for it.
+    prices = chain_prices(session, {source.chain_id for source, _ in sources
+                                    if source.kube_id != kube.id and source.chain_id})
     lots = []
     for item, item_name, unit, quantity in made:
         lot = Lot(code=_new_code(session, Lot, "LOT"), kube_id=kube.id, chain_id=chain.id if chain else None,
                   process_id=process.id if process else None, item=item, item_name=item_name, unit=unit,
                   quantity=quantity, made_on=made_on, note=note, created_by_id=user.id,
-                  sources=[LotSource(source_lot_id=source.id, quantity=amount) for source, amount in sources])
+                  sources=[LotSource(source_lot_id=source.id, quantity=amount,
+                                     price=prices.get((source.chain_id or 0, source.item))
+                                     if source.kube_id != kube.id else None)
+                           for source, amount in sources])
         session.add(lot)
         session.flush()
         lots.append(lot)
@@ -702,6 +725,7 @@ def _load_lots(session: Session, ids: Iterable[int]) -> dict[int, Lot]:
 
 
 MAX_TRACE_DEPTH = 12
+MAX_TRACE_LOTS = 500
 
 
 def trace(session: Session, code: str) -> Trace:
@@ -713,23 +737,27 @@ def trace(session: Session, code: str) -> Trace:
     kubes: dict[int, Kube] = {root_lot.kube_id: root_lot.kube}
     depth = 0
     lots = _load_lots(session, [root_lot.id])
-    while frontier and depth < MAX_TRACE_DEPTH:
+    expanded = {root_lot.id}  # a lot used along two paths is shown once, its sources under the first
+    while frontier and depth < MAX_TRACE_DEPTH and len(expanded) < MAX_TRACE_LOTS:
         depth += 1
-        sources = _load_lots(session, [s.source_lot_id for node in frontier for s in lots[node.lot.id].sources])
+        sources = _load_lots(session, {s.source_lot_id for node in frontier for s in lots[node.lot.id].sources}
+                             - set(lots))
         lots.update(sources)
         next_frontier = []
         for node in frontier:
             for link in lots[node.lot.id].sources:
-                child = TraceNode(sources[link.source_lot_id], Decimal(link.quantity))
+                child = TraceNode(lots[link.source_lot_id], Decimal(link.quantity))
                 node.children.append(child)
                 kubes.setdefault(child.lot.kube_id, child.lot.kube)
-                next_frontier.append(child)
+                if child.lot.id not in expanded and len(expanded) < MAX_TRACE_LOTS:
+                    expanded.add(child.lot.id)
+                    next_frontier.append(child)
         frontier = next_frontier
     # Forward: the lots made from this one, level by level, then their deliveries.
     made_into: list[tuple[Lot, Decimal]] = []
     reached = {root_lot.id}
     level = [root_lot.id]
-    while level and len(reached) < 500:
+    while level and len(reached) < MAX_TRACE_LOTS:
         rows = session.execute(select(LotSource.lot_id, LotSource.quantity, LotSource.source_lot_id)
                                .where(LotSource.source_lot_id.in_(level))).all()
         level = [lot_id for lot_id, _, _ in rows if lot_id not in reached]
@@ -761,7 +789,7 @@ def record_delivery(session: Session, actor: User | None, contract_id: int, *, l
         raise PermissionDenied(N_("This KUBE does not supply this contract."))
     if contract.status != ContractStatus.ACTIVE:
         raise ConflictError(N_("This contract is not active."))
-    if lot.item != contract.item:
+    if lot.item != contract.item or (contract.chain_id is not None and lot.chain_id != contract.chain_id):
         raise ValidationError(N_("Lot %(code)s is %(item)s, not what the contract asks for."), field="lot_code",
                               code=lot.code, item=lot.item_name)
     due = _date(due_on, field="due_on")
@@ -862,36 +890,33 @@ def _batch_shares(session: Session, lots: Iterable[Lot]) -> dict[int, Fraction]:
 
 def transfers(session: Session, delivery: ContractDelivery) -> list[Transfer]:
     """What the delivering KUBE owes, along the delivered lot's sources, to the other KUBEs whose lots went
-    into it: for the delivered share of each lot, the share of its sources it used, at the chain's price.
+    into it: for the delivered share of each lot, the share of its sources it used, at the chain's price
+    when the lot was used (kept on the link, so a price changed later does not change what was agreed).
     A KUBE's own lots cost nothing (it pays itself), but what they were made from is followed. A joint
     product carries only its value share of its batch's sources (the nuts are paid once for four streams)."""
-    totals: dict[tuple[int, int], Fraction] = defaultdict(Fraction)
+    totals: dict[tuple[int, int], Fraction] = defaultdict(Fraction)  # (source lot, consumer) -> Rupiah
     lots = _load_lots(session, [delivery.lot_id])
-    frontier = [(lots[delivery.lot_id], Fraction(delivery.quantity) / Fraction(lots[delivery.lot_id].quantity))]
-    found_lots: dict[int, Lot] = dict(lots)
+    # Each level's lots with the share of each that went into the delivery (merged: a lot reached along two
+    # paths is walked once with both shares, so the walk stays as small as the lots involved).
+    frontier = {delivery.lot_id: Fraction(delivery.quantity) / Fraction(lots[delivery.lot_id].quantity)}
     depth = 0
     while frontier and depth < MAX_TRACE_DEPTH:
         depth += 1
-        sources = _load_lots(session, [s.source_lot_id for lot, _ in frontier for s in lot.sources])
-        found_lots.update(sources)
-        carried = _batch_shares(session, [lot for lot, _ in frontier])
-        next_frontier = []
-        for lot, share in frontier:
+        lots.update(_load_lots(session, {link.source_lot_id for lot_id in frontier for link in lots[lot_id].sources}
+                               - set(lots)))
+        carried = _batch_shares(session, [lots[lot_id] for lot_id in frontier])
+        next_frontier: dict[int, Fraction] = defaultdict(Fraction)
+        for lot_id, share in frontier.items():
+            lot = lots[lot_id]
             for link in lot.sources:
-                source = sources[link.source_lot_id]
+                source = lots[link.source_lot_id]
                 used = share * Fraction(link.quantity) * carried.get(lot.id, Fraction(1))  # in the source's unit
-                if source.kube_id != lot.kube_id:
-                    totals[(source.id, lot.kube_id)] += used
-                next_frontier.append((source, used / Fraction(source.quantity)))
+                if source.kube_id != lot.kube_id and link.price:
+                    totals[(source.id, lot.kube_id)] += used * link.price
+                next_frontier[source.id] += used / Fraction(source.quantity)
         frontier = next_frontier
-    prices = chain_prices(session, {chain_id for s, _ in totals if (chain_id := found_lots[s].chain_id)})
-    result = []
-    for (source_id, consumer), used in totals.items():
-        source = found_lots[source_id]
-        price = prices.get((source.chain_id, source.item)) if source.chain_id else None
-        if price:
-            result.append(Transfer(source, consumer, rupiah_of(used, price)))
-    return result
+    return [Transfer(lots[source_id], consumer, rupiah_of(value, 1))
+            for (source_id, consumer), value in totals.items() if rupiah_of(value, 1)]
 
 
 def record_delivery_payment(session: Session, actor: User | None, delivery_id: int, reference: object,
@@ -907,18 +932,20 @@ def record_delivery_payment(session: Session, actor: User | None, delivery_id: i
     delivery.received_at = delivery.received_at or now
     delivery.status, delivery.paid_at = DeliveryStatus.PAID, now
     fee = ledger.platform_fee(delivery.amount, delivery.contract.fee_bps)
-    post = [(delivery.kube_id, EntryKind.CONTRACT, delivery.amount, delivery.lot_id),
-            (delivery.kube_id, EntryKind.FEE, -fee, delivery.lot_id)]
+    post: dict[tuple[int, EntryKind, int], int] = defaultdict(int)  # (KUBE, kind, lot) -> amount, one line each
+    post[(delivery.kube_id, EntryKind.CONTRACT, delivery.lot_id)] += delivery.amount
+    post[(delivery.kube_id, EntryKind.FEE, delivery.lot_id)] -= fee
     for transfer in transfers(session, delivery):
-        post += [(transfer.source.kube_id, EntryKind.CHAIN_SALE, transfer.amount, transfer.source.id),
-                 (transfer.consumer_kube_id, EntryKind.CHAIN_INPUT, -transfer.amount, transfer.source.id)]
-    for kube_id, kind, amount, lot_id in post:
+        # A lot two KUBEs used is sold once, in one line, and bought by each of them.
+        post[(transfer.source.kube_id, EntryKind.CHAIN_SALE, transfer.source.id)] += transfer.amount
+        post[(transfer.consumer_kube_id, EntryKind.CHAIN_INPUT, transfer.source.id)] -= transfer.amount
+    for (kube_id, kind, lot_id), amount in post.items():
         if amount:
             session.add(LedgerEntry(kube_id=kube_id, kind=kind, amount=amount, delivery_id=delivery.id,
                                     lot_id=lot_id, created_at=now,
                                     note=f"{delivery.contract.code} {delivery.lot.code}"))
     session.flush()
-    _notify(session, _kube_member_ids(session, {kube_id for kube_id, _, _, _ in post}),
+    _notify(session, _kube_member_ids(session, {kube_id for kube_id, _, _ in post}),
             N_("A delivery on contract %(code)s (%(total)s) was paid; your KUBE's share is in its ledger."),
             code=delivery.contract.code,
             total=delivery.amount, contract_id=delivery.contract_id)

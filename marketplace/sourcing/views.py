@@ -41,7 +41,6 @@ from marketplace.sourcing.models import (
     QuoteStatus,
     RequestStatus,
     Schedule,
-    SupplyContract,
 )
 from marketplace.web import MAX_ID, current_actor, db_session, flash_refusal, reject_form, rupiah, safe_next
 
@@ -324,16 +323,6 @@ def close_request(request_id: int, cancel: bool) -> Response:
 # --- A contract and its deliveries -----------------------------------------------------------------------
 
 
-def _may_end(contract: SupplyContract, supplier_ids: set[int]) -> bool:
-    """Whether the viewer may end the contract: its order taker, an operator, or the supplier's officers."""
-    user = current_actor()
-    if user.id == contract.order_taker_id or user.is_operator:
-        return True
-    session = db_session()
-    return any(services.can_quote_for_kube(session, user, catalog.get_kube(session, kube_id))
-               for kube_id in sorted(supplier_ids))
-
-
 def _contract_page(contract_id: int, delivery_form: DeliveryForm | None = None) -> str:
     session, user = db_session(), current_actor()
     found = services.read_contract(session, user, contract_id)
@@ -355,7 +344,8 @@ def _contract_page(contract_id: int, delivery_form: DeliveryForm | None = None) 
     active = found.status == ContractStatus.ACTIVE
     return render_template(
         "sourcing/contract.html", contract=found, view=view, form=form, today=date.today(),
-        can_deliver=active and bool(delivering), has_lots=bool(lots), can_end=active and _may_end(found, supplier_ids),
+        can_deliver=active and bool(delivering), has_lots=bool(lots),
+        can_end=active and services.can_end_contract(session, user, found),
         is_taker=found.order_taker_id == user.id, action_form=ActionForm(), DeliveryStatus=DeliveryStatus)
 
 

@@ -105,6 +105,7 @@ def upgrade():
     sa.Column('lot_id', sa.Integer(), nullable=False),
     sa.Column('source_lot_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Numeric(precision=14, scale=3), nullable=False),
+    sa.Column('price', sa.BigInteger(), nullable=True),
     sa.CheckConstraint('lot_id <> source_lot_id', name=op.f('ck_lot_sources_not_itself')),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_lot_sources_quantity_positive')),
     sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], name=op.f('fk_lot_sources_lot_id_lots'), ondelete='CASCADE'),

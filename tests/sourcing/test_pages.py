@@ -648,3 +648,12 @@ def test_the_dashboard_and_the_kube_page_run_a_fixed_number_of_queries(session: 
     add(2)
     assert measure() == before
     assert _count(session, SupplyContract) == 3
+
+
+@pytest.mark.parametrize("key", ["sources-²-lot_code", "joint-٣-output", "sources-99999999999999-lot_code"])
+def test_odd_row_numbers_in_the_lot_form_are_ignored(session: Session, world: World, login_as: Login,
+                                                     key: str) -> None:
+    data = {"item_name": "Arang", "unit": "kg", "quantity": "10", "made_on": TODAY.isoformat(), key: "x"}
+    response = login_as("anggota_a").post(f"{A}/sourcing/lots", data=data)
+    assert response.status_code == 302  # recorded, the odd row ignored
+    assert _count(session, Lot) == 1

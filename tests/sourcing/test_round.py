@@ -5,6 +5,7 @@ payment shared through the ledger, and the delivered lot traced back to every KU
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from marketplace.auth.models import OrderTakerProfile, User
 from marketplace.catalog.models import Kube, MemberRole
 from marketplace.chains import services as chains
+from marketplace.chains.models import ProcessKube
 from marketplace.common import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from marketplace.demo.chains import load_chain
 from marketplace.ledger import services as ledger
@@ -28,6 +30,7 @@ from marketplace.sourcing import services as sourcing
 from marketplace.sourcing.models import (
     ContractStatus,
     DeliveryStatus,
+    Lot,
     QuoteStatus,
     RequestStatus,
     Schedule,
@@ -411,3 +414,119 @@ def test_members_delivering_from_one_lot_at_once_never_overdraw_it(
     assert sorted(results) == ["refused"] * (len(ids) - 1) + ["sent"], results
     session.expire_all()
     assert sourcing.lot_remaining(session, sourcing.lot_by_code(session, code)) == Decimal(40)
+
+
+def _chain_lot(session: Session, who: User, kube: Kube, process: str, item: str, quantity: str,
+               sources: Sequence[tuple[str, str]] = ()) -> Lot:
+    return sourcing.record_lot(session, who, LotInput(kube_id=kube.id, item=item, quantity=quantity, made_on=TODAY,
+                                                      chain_slug=CHAIN, process_key=process, sources=sources),
+                               today=TODAY)
+
+
+def test_a_lot_two_kubes_used_is_paid_once_each_and_prices_are_those_agreed(
+        session: Session, coconut: Coconut) -> None:
+    """Nyiur's meat goes to two oil makers (Mutiara, and the outsider placed in the oil process); both oils
+    go into one soap lot. The meat is sold in one ledger line for all it gave, and bought by each oil maker.
+    Prices are those of the chain when the lots were used, whatever happens to them afterwards."""
+    w = coconut
+    chain = chains.chain_by_slug(session, CHAIN)
+    oil_process = next(p for p in chain.processes if p.key == "minyak-kelapa")
+    oil_process.kubes.append(ProcessKube(kube_id=w.outsider.id, capacity_per_week=Decimal(100)))
+    session.flush()
+    meat = _chain_lot(session, w.nyiur_ketua, w.nyiur, "kupas-belah", "daging-kelapa", "200")
+    oil_a = _chain_lot(session, w.mutiara_anggota, w.mutiara, "minyak-kelapa", "minyak-kelapa", "40",
+                       [(meat.code, "100")])
+    oil_b = _chain_lot(session, w.outsider_ketua, w.outsider, "minyak-kelapa", "minyak-kelapa", "40",
+                       [(meat.code, "100")])
+    soap = _chain_lot(session, w.busa_ketua, w.busa, "sabun", "sabun-kelapa", "100",
+                      [(oil_a.code, "39"), (oil_b.code, "39")])
+    request = _soap_request(session, w)
+    quote = sourcing.make_quote(session, w.facilitator, request.id, price_per_unit=60_000, quantity="100",
+                                chain_slug=CHAIN)
+    contract = sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY)
+    delivery = sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=soap.code, quantity="100",
+                                        due_on=TODAY, today=TODAY)
+    for flow in (f for p in chain.processes for f in p.flows):  # prices raised after the lots were used
+        flow.price = (flow.price or 0) * 1000
+    session.flush()
+    sourcing.record_delivery_payment(session, w.operator, delivery.id, "BRI 1")
+    oil, meat_price = 18_000, 3_000
+    assert ledger.balance(session, w.busa.id) == 6_000_000 - 120_000 - 78 * oil
+    assert ledger.balance(session, w.mutiara.id) == 39 * oil - round(Fraction(39, 40) * 100 * meat_price)
+    assert ledger.balance(session, w.outsider.id) == 39 * oil - round(Fraction(39, 40) * 100 * meat_price)
+    assert ledger.balance(session, w.nyiur.id) == 2 * round(Fraction(39, 40) * 100 * meat_price)
+    sales = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.CHAIN_SALE,
+                                                      LedgerEntry.kube_id == w.nyiur.id)).all()
+    assert len(sales) == 1
+
+
+def test_a_trace_shows_each_lot_once_however_many_paths_lead_to_it(session: Session, coconut: Coconut) -> None:
+    """Eight levels of three lots, each made from all three below: 3^8 paths, but 24 lots to show."""
+    w = coconut
+    level = [sourcing.record_lot(session, w.busa_ketua, LotInput(
+        kube_id=w.busa.id, item="", item_name="Bahan", unit="kg", quantity="100", made_on=TODAY), today=TODAY)
+        for _ in range(3)]
+    for _ in range(7):
+        level = [sourcing.record_lot(session, w.busa_ketua, LotInput(
+            kube_id=w.busa.id, item="", item_name="Olahan", unit="kg", quantity="1", made_on=TODAY,
+            sources=[(lot.code, "0,01") for lot in level]), today=TODAY) for _ in range(3)]
+
+    def nodes(node: sourcing.TraceNode) -> int:
+        return 1 + sum(nodes(child) for child in node.children)
+
+    found = sourcing.trace(session, level[0].code)
+    assert nodes(found.root) <= 1 + 3 * 3 * 8  # each lot's sources listed under its first appearance only
+    assert [k.slug for k in found.kubes] == ["kube-busa-nyiur"]
+
+
+def test_a_chain_contract_is_delivered_from_the_chains_lots(session: Session, coconut: Coconut) -> None:
+    w = coconut
+    request = _soap_request(session, w)
+    quote = sourcing.make_quote(session, w.facilitator, request.id, price_per_unit=60_000, quantity="100",
+                                chain_slug=CHAIN)
+    contract = sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY)
+    loose = sourcing.record_lot(session, w.busa_ketua, LotInput(
+        kube_id=w.busa.id, item="sabun-kelapa", item_name="Sabun kelapa", unit="kg", quantity="100",
+        made_on=TODAY), today=TODAY)
+    with pytest.raises(ValidationError):
+        sourcing.record_delivery(session, w.busa_ketua, contract.id, lot_code=loose.code, quantity="10",
+                                 due_on=TODAY, today=TODAY)
+
+
+def test_a_late_acceptance_keeps_the_requests_days(session: Session, coconut: Coconut) -> None:
+    w = coconut
+    request = _soap_request(session, w, until=TODAY + timedelta(weeks=4))  # Mondays
+    quote = sourcing.make_quote(session, w.busa_ketua, request.id, price_per_unit=60_000, quantity="100",
+                                kube_id=w.busa.id)
+    contract = sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY + timedelta(days=2))
+    assert [d.day.weekday() for d in sourcing.schedule_of(contract)] == [0, 0, 0, 0]
+    assert contract.starts_on == TODAY + timedelta(weeks=1)
+
+
+def test_who_ends_a_chain_contract(session: Session, coconut: Coconut) -> None:
+    """One KUBE of the chain does not end the whole chain's contract; its managers and the order taker do;
+    an outsider is not told it exists."""
+    w = coconut
+    request = _soap_request(session, w)
+    quote = sourcing.make_quote(session, w.facilitator, request.id, price_per_unit=60_000, quantity="100",
+                                chain_slug=CHAIN)
+    contract = sourcing.accept_quote(session, w.taker, quote.id, FEE_BPS, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        sourcing.cancel_contract(session, w.busa_ketua, contract.id)
+    with pytest.raises(NotFoundError):
+        sourcing.cancel_contract(session, w.outsider_ketua, contract.id)
+    assert sourcing.can_end_contract(session, w.taker, contract)
+    sourcing.cancel_contract(session, w.facilitator, contract.id)
+    assert contract.status == ContractStatus.CANCELLED
+
+
+def test_a_facilitator_does_not_remove_kubes_they_do_not_coach_with_their_process(
+        session: Session, coconut: Coconut) -> None:
+    w = coconut
+    chain = chains.chain_by_slug(session, CHAIN)
+    oil = next(p for p in chain.processes if p.key == "minyak-kelapa")  # run by Mutiara, not coached by them
+    with pytest.raises(PermissionDenied):
+        chains.delete_process(session, w.facilitator, CHAIN, oil.id)
+    soap = next(p for p in chain.processes if p.key == "sabun")  # Busa Nyiur, which they coach
+    chains.delete_process(session, w.facilitator, CHAIN, soap.id)
+    assert "sabun" not in {p.key for p in chains.chain_by_slug(session, CHAIN).processes}
