@@ -58,7 +58,7 @@ def supply_chain(slug: str) -> Response:
 
 @bp.post("/supply-chains/<slug>/plan")
 def plan_supply_chain(slug: str) -> Response:
-    require_bearer()
+    user = require_bearer()
     body = json_object()
     check_fields(body, {"demand": list, "period": str})
     if "demand" in body:
@@ -77,7 +77,7 @@ def plan_supply_chain(slug: str) -> Response:
         if period not in services.PERIODS:
             raise ValidationError(N_("The period is week or month."), field="period")
         chain = services.chain_by_slug(db_session(), slug)
-        demand = sourcing.contract_demand(db_session(), chain, period)
+        demand = sourcing.demand_of_contracts(db_session(), user, chain, period)
         result = services.ChainPlan(chain, period, planner.plan(services.to_processes(chain, period), demand))
     names = services.units(result.chain)
     processes = []

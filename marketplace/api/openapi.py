@@ -345,7 +345,8 @@ SCHEMAS: dict[str, Any] = {
     "PlanRequest": {
         "type": "object",
         "additionalProperties": False,
-        "description": "Without demand, the chain's open supply contracts give it.",
+        "description": "Without demand, the chain's open supply contracts give it (for the chain's managers, "
+                       "operators and its KUBEs' members only: 403 otherwise).",
         "properties": {
             "demand": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
                 "type": "object", "additionalProperties": False, "required": ["product", "quantity"],
@@ -650,7 +651,9 @@ PATHS: dict[str, Any] = {
             "security": _BEARER,
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("PlanRequest")}}},
             "responses": {"200": _json(_ref("Plan"), "The plan."), "400": _error("BadRequest"),
-                          "401": _error("Unauthorized"), "404": _error("NotFound")},
+                          "401": _error("Unauthorized"),
+                          "403": _error("Forbidden"),
+                          "404": _error("NotFound")},
         },
     },
     "/search": {

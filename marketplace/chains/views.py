@@ -112,7 +112,7 @@ def chain(slug: str) -> str | Response:
     if request.args.get("from") == "contracts" and period in services.PERIODS:
         # The open contracts' demand, put in the form: the plan below, and its "list for sale" buttons, are
         # those of any demand typed in.
-        wanted = sourcing.contract_demand(db_session(), found, period)
+        wanted = sourcing.demand_of_contracts(db_session(), viewer, found, period)  # 403 for the public
         if not wanted:
             flash(_("No open contract asks this chain for anything in that period."), "info")
         typed = {item: _typed(q) for item, q in wanted.items() if q}
@@ -151,6 +151,7 @@ def chain(slug: str) -> str | Response:
                            units=units, public_kubes=services.public_kubes, my_kube_ids=mine,
                            prices={f.item: f.price for p in found.processes for f in p.flows if f.direction == "out"},
                            can_manage=services.can_manage_chain(db_session(), viewer, found),
+                           participant=sourcing.is_chain_participant(db_session(), viewer, found),
                            surplus_stock=services.surplus_stock,
                            # The plan's demand rides in the query string: the service plans it again.
                            sell_url=url_for("chains.sell_surplus", slug=slug) + "?" + urlencode(

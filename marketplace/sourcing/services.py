@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace import regions
 from marketplace.auth.models import User
-from marketplace.catalog.models import OFFICER_ROLES, Kube, KubeMember
+from marketplace.catalog.models import OFFICER_ROLES, FacilitatorAssignment, Kube, KubeMember
 from marketplace.catalog.permissions import Action, allowed_actions, is_assigned_facilitator
 from marketplace.chains import planner
 from marketplace.chains import services as chains
@@ -714,6 +714,9 @@ class Trace:
     kubes: list[Kube]  # every KUBE whose lots went into it, the root's own first
     made_into: list[tuple[Lot, Decimal]]  # lots made from it (and how much of it each took)
     deliveries: list[ContractDelivery]  # deliveries of it, or of lots made from it, to order takers
+    # The viewer takes part (an operator, a member or facilitator of a KUBE in the trace, an order taker it was
+    # delivered to): they also see notes, contract codes and KUBEs that are not public.
+    party: bool = False
 
 
 def _load_lots(session: Session, ids: Iterable[int]) -> dict[int, Lot]:
@@ -728,7 +731,7 @@ MAX_TRACE_DEPTH = 12
 MAX_TRACE_LOTS = 500
 
 
-def trace(session: Session, code: str) -> Trace:
+def trace(session: Session, code: str, actor: User | None = None) -> Trace:
     """Back from a lot to every lot and KUBE it was made from; forward to the lots made from it and the
     deliveries to order takers. One query per level of the chain (the depth is the number of processes)."""
     root_lot = lot_by_code(session, code)
@@ -769,7 +772,16 @@ def trace(session: Session, code: str) -> Trace:
         select(ContractDelivery).where(ContractDelivery.lot_id.in_(reached)).order_by(ContractDelivery.id)
         .options(joinedload(ContractDelivery.contract).joinedload(SupplyContract.order_taker)
                  .joinedload(User.order_taker_profile), joinedload(ContractDelivery.lot))))
-    return Trace(root, list(kubes.values()), made_into, deliveries)
+    every_kube = set(kubes) | {lot.kube_id for lot, _ in made_into}
+    party = _active(actor) and actor is not None and (
+        actor.is_operator or any(d.contract.order_taker_id == actor.id for d in deliveries)
+        or session.scalar(select(KubeMember.id).where(KubeMember.user_id == actor.id,
+                                                      KubeMember.kube_id.in_(every_kube)).limit(1)) is not None
+        or (actor.is_facilitator and session.scalar(
+            select(FacilitatorAssignment.id).where(FacilitatorAssignment.facilitator_id == actor.id,
+                                                   FacilitatorAssignment.kube_id.in_(every_kube)).limit(1))
+            is not None))
+    return Trace(root, list(kubes.values()), made_into, deliveries, bool(party))
 
 
 # --- Deliveries ------------------------------------------------------------------------------------------
@@ -1152,13 +1164,27 @@ def revenue_report(session: Session, actor: User | None, slug: str) -> tuple[Sup
     """A chain's revenue by KUBE, for its managers, operators, and the members and facilitators of its
     KUBEs (money is the groups' business, not the public's)."""
     chain = chains.chain_by_slug(session, slug)
-    allowed = chains.can_manage_chain(session, actor, chain)
-    if not allowed and _active(actor) and actor is not None:
-        kube_ids = _chain_kube_ids(chain)
-        allowed = bool(kube_ids) and (
-            session.scalar(select(KubeMember.id).where(KubeMember.user_id == actor.id,
-                                                       KubeMember.kube_id.in_(kube_ids)).limit(1)) is not None
-            or any(is_assigned_facilitator(session, actor, k) for k in kube_ids))
-    if not allowed:
+    if not is_chain_participant(session, actor, chain):
         raise PermissionDenied(N_("Only the chain's KUBEs, their facilitators and operators see its revenue."))
     return chain, chain_revenue(session, chain)
+
+
+def is_chain_participant(session: Session, actor: User | None, chain: SupplyChain) -> bool:
+    """Its managers, operators, and the members and facilitators of its KUBEs (two queries at most)."""
+    if chains.can_manage_chain(session, actor, chain):
+        return True
+    kube_ids = _chain_kube_ids(chain)
+    if not _active(actor) or actor is None or not kube_ids:
+        return False
+    return session.scalar(select(KubeMember.id).where(KubeMember.user_id == actor.id,
+                                                      KubeMember.kube_id.in_(kube_ids)).limit(1)) is not None
+
+
+def demand_of_contracts(session: Session, actor: User | None, chain: SupplyChain, period: str = "week"
+                        ) -> dict[str, Fraction]:
+    """contract_demand for the chain's participants only: the contracts are their business (a KUBE's
+    own contract with one order taker shows in it)."""
+    if not is_chain_participant(session, actor, chain):
+        raise PermissionDenied(N_("Only the chain's KUBEs, their facilitators and operators see the demand of "
+                                  "its contracts."))
+    return contract_demand(session, chain, period)

@@ -489,7 +489,7 @@ def lot(code: str) -> str:
     """Where a lot came from (every source lot and its KUBE) and where it went (lots made from it, deliveries)."""
     if len(code) > 24:
         abort(404)
-    return render_template("sourcing/lot.html", trace=services.trace(db_session(), code))
+    return render_template("sourcing/lot.html", trace=services.trace(db_session(), code, _viewer()))
 
 
 # --- Operators: the order takers' payments of deliveries -------------------------------------------------

@@ -65,7 +65,10 @@ def test_the_worked_example_through_the_api(client: FlaskClient, demo: None) -> 
 
 def test_without_a_demand_the_open_contracts_give_it(client: FlaskClient, demo: None) -> None:
     url = f"{API}/supply-chains/kelapa-terpadu-banggai/plan"
-    body = client.post(url, json={}, headers=_token(client)).get_json()
+    assert client.post(url, json={}, headers=_token(client)).status_code == 403  # a buyer sees no contracts
+    operator = {"email": "admin@pasarkube.test", "password": "pasarkube-demo"}
+    headers = {"Authorization": "Bearer " + client.post(f"{API}/auth/token", json=operator).get_json()["token"]}
+    body = client.post(url, json={}, headers=headers).get_json()
     assert body["demand_from"] == "contracts" and body["period"] == "week"
     # The demo's contracts: soap 200 kg a week (chain), coconut water 300 L a week (KUBE Nyiur Melambai, which
     # splits nuts in the chain), charcoal 50 kg a month (chain) = 50 x 12 / 52 a week.
@@ -74,9 +77,9 @@ def test_without_a_demand_the_open_contracts_give_it(client: FlaskClient, demo: 
     plan = {p["key"]: p for p in body["processes"]}
     assert plan["sabun"]["required_input"][0]["quantity"] == 156
     assert plan["kupas-belah"]["runs"] == 1115  # 390 kg meat / 0.35 = 1,114.3 nuts: meat binds
-    month = client.post(url, json={"period": "month"}, headers=_token(client)).get_json()
+    month = client.post(url, json={"period": "month"}, headers=headers).get_json()
     assert {d["product"]: d["quantity"] for d in month["demand"]}["arang-tempurung"] == 50
-    assert client.post(url, json={"period": "year"}, headers=_token(client)).status_code == 400
+    assert client.post(url, json={"period": "year"}, headers=headers).status_code == 400
 
 
 @pytest.mark.parametrize("body", [

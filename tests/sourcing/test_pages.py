@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.catalog.models import KubeStatus
 from marketplace.chains.models import ChainProcess, ProcessFlow, ProcessKube, SupplyChain
 from marketplace.ledger.models import EntryKind, LedgerEntry
 from marketplace.sourcing import services
@@ -545,7 +546,8 @@ def test_a_bad_lot_comes_back_with_the_error(session: Session, world: World, log
 # --- The trace of a lot, payments and revenue -----------------------------------------------------------
 
 
-def test_the_trace_of_a_lot_is_public(session: Session, world: World, client: FlaskClient) -> None:
+def test_the_trace_of_a_lot_is_public(session: Session, world: World, client: FlaskClient,
+                                      login_as: Login) -> None:
     contract, _delivery, shell, charcoal = support.paid_chain_delivery(session, world)
     session.commit()
     html = _html(client.get(f"/lots/{charcoal.code.lower()}"))
@@ -553,12 +555,26 @@ def test_the_trace_of_a_lot_is_public(session: Session, world: World, client: Fl
     assert f'href="/lots/{shell.code}"' in html
     assert '100 kg</span> used, of <span class="text-nowrap">100 kg</span> made' in html
     assert 'href="/kube/kube-anyaman-b"' in html and 'href="/kube/kube-kelapa-a"' in html  # both KUBEs
-    assert "PT Sabun Ekspor" in html and f"contract {contract.code}" in html
+    assert "PT Sabun Ekspor" in html and contract.code not in html  # the contract is the parties' business
+    assert contract.code in _html(login_as("order_taker").get(f"/lots/{charcoal.code}"))
     html = _html(client.get(f"/lots/{shell.code}"))  # forward: what it went into, and to whom
     assert f'href="/lots/{charcoal.code}"' in html and "100 kg</span> of this lot used" in html
     assert "PT Sabun Ekspor" in html
     assert client.get("/lots/LOT-TIDAKADA").status_code == 404
     assert client.get("/lots/" + "X" * 30).status_code == 404
+
+
+def test_an_outsider_sees_no_name_of_a_kube_not_yet_public_nor_lot_notes(
+        session: Session, world: World, client: FlaskClient, login_as: Login) -> None:
+    world.kube_b.status = KubeStatus.DRAFT
+    lot = services.record_lot(session, world.ketua_b, services.LotInput(
+        kube_id=world.kube_b.id, item="", item_name="Tempurung", unit="kg", quantity="5", made_on=TODAY,
+        note="Disimpan di rumah Bu Ani"))
+    session.commit()
+    html = _html(client.get(f"/lots/{lot.code}"))
+    assert world.kube_b.name not in html and "Bu Ani" not in html and "a KUBE not yet verified" in html
+    html = _html(login_as("ketua_b").get(f"/lots/{lot.code}"))
+    assert world.kube_b.name in html and "Bu Ani" in html
 
 
 def test_operators_record_contract_payments(session: Session, world: World, login_as: Login) -> None:
