@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog.models import KubeMember, KubeStatus, ProductPhoto, ProductStatus
+from marketplace.chains.models import ProcessKube
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus
@@ -207,6 +209,16 @@ def _src_delivery_of_a(world: World, session: Session) -> None:
                              lot_code=_src_last(session, Lot).code, quantity="40", due_on=date.today())
 
 
+def _src_shell_of_a(world: World, session: Session) -> None:
+    """KUBE A's shell in the test chain, which KUBE B (placed in the charcoal process) can take."""
+    chain = factories.make_chain(session, world)
+    chain.processes[1].kubes.append(ProcessKube(kube_id=world.kube_b.id, capacity_per_week=Decimal(100)))
+    session.flush()
+    sourcing.record_lot(session, world.anggota_a, sourcing.LotInput(
+        kube_id=world.kube_a.id, item="tempurung", quantity="30", made_on=date.today(),
+        chain_slug=factories.CHAIN_SLUG, process_key="kupas"))
+
+
 def _src_delivery_url(session: Session) -> str:
     delivery = _src_last(session, ContractDelivery)
     return f"/sourcing/contracts/{delivery.contract_id}/deliveries/{delivery.id}/received"
@@ -359,6 +371,10 @@ CASES = [
     Case("sourcing.record_lot", KUBE_A_SELLERS,
          lambda w, s: (_a(w, "/sourcing/lots"), {"data": {"item_name": "Tempurung", "unit": "kg", "quantity": "50",
                                                           "made_on": date.today().isoformat()}})),
+    Case("sourcing.hand_over", KUBE_A_SELLERS,
+         lambda w, s: (_a(w, f"/sourcing/lots/{_src_last(s, Lot).code}/handover"),
+                       {"data": {"kube": str(w.kube_b.id)}}),
+         setup=_src_shell_of_a),
     Case("sourcing.contract_payments", OPERATORS,
          lambda w, s: ("/admin/contract-payments", {"data": {"delivery_id": str(_src_last(s, ContractDelivery).id),
                                                              "reference": "BCA 0420"}}),

@@ -77,6 +77,9 @@ class _Sourcing:
             process_key=process, outputs=outputs, sources=[(lot.code, used) for lot, used in sources]),
             today=self.day(made))
 
+    def hand(self, lot: Lot, owner: str, to: str) -> None:
+        sourcing.hand_over(self.session, self.officer(owner), lot.code, self.kubes[to].id)
+
     def nuts(self, made: int, count: str) -> Lot:
         return sourcing.record_lot(self.session, self.officer("kube-nyiur-melambai"), LotInput(
             kube_id=self.kubes["kube-nyiur-melambai"].id, item="kelapa-butir", item_name="Kelapa butir",
@@ -126,12 +129,17 @@ class _Sourcing:
         for made in (-24, -17, -10):
             nuts = self.nuts(made - 1, "1120")
             weeks.append(self.split(made, nuts, "1120"))
+        for week in weeks:  # the meat goes to the oil KUBE
+            self.hand(week["daging-kelapa"], "kube-nyiur-melambai", "kube-mutiara-kelapa")
+        self.hand(weeks[0]["tempurung"], "kube-nyiur-melambai", "kube-sinar-tempurung")
         oil = [self.lots("kube-mutiara-kelapa", -23, "minyak-kelapa", [("minyak-kelapa", "156")],
                          [(weeks[0]["daging-kelapa"], "390")])[0],
                self.lots("kube-mutiara-kelapa", -16, "minyak-kelapa", [("minyak-kelapa", "156")],
                          [(weeks[1]["daging-kelapa"], "390")])[0],
                self.lots("kube-mutiara-kelapa", -9, "minyak-kelapa", [("minyak-kelapa", "94")],
                          [(weeks[2]["daging-kelapa"], "235")])[0]]
+        for lot in oil:
+            self.hand(lot, "kube-mutiara-kelapa", "kube-busa-nyiur")
         soap_lots = [self.lots("kube-busa-nyiur", -22, "sabun", [("sabun-kelapa", "200")], [(oil[0], "156")])[0],
                      self.lots("kube-busa-nyiur", -15, "sabun", [("sabun-kelapa", "200")], [(oil[1], "156")])[0],
                      self.lots("kube-busa-nyiur", -8, "sabun", [("sabun-kelapa", "120")], [(oil[2], "93,6")])[0]]

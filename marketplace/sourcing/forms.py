@@ -143,6 +143,12 @@ class LotForm(Form):
         return pairs
 
 
+class HandoverForm(Form):
+    """A KUBE hands one of its chain lots over to the next KUBE of the chain (empty: takes it back)."""
+
+    kube = SelectField(_l("Hand over to"), choices=[], validate_choice=False)
+
+
 class DeliveryPaidForm(Form):
     """An operator saw the order taker's bank transfer for one delivery."""
 

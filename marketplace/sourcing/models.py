@@ -180,12 +180,16 @@ class Lot(db.Model):  # type: ignore[name-defined]
     # Joint products made in one go (one split of nuts gives husk, shell, meat and water lots) share a batch:
     # their sources were used once, by the batch, not once per lot.
     batch: Mapped[str | None] = mapped_column(String(24), index=True)
+    # In a chain, the KUBE this lot was handed over to (by its own KUBE): only that KUBE may make its goods from
+    # it. Nobody uses another KUBE's lot without that KUBE's say.
+    handed_to_id: Mapped[int | None] = mapped_column(ForeignKey("kubes.id", ondelete="SET NULL"))
     made_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    kube: Mapped[Kube] = relationship()
+    kube: Mapped[Kube] = relationship(foreign_keys=[kube_id])
+    handed_to: Mapped[Kube | None] = relationship(foreign_keys=[handed_to_id])
     chain: Mapped[SupplyChain | None] = relationship()
     process: Mapped[ChainProcess | None] = relationship()
     sources: Mapped[list[LotSource]] = relationship(back_populates="lot", foreign_keys="LotSource.lot_id",

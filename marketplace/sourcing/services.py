@@ -639,6 +639,9 @@ def record_lots(session: Session, actor: User | None, data: LotInput, today: dat
                                               and source.kube_id in chain_kubes):
             raise ValidationError(N_("Lot %(code)s belongs to another KUBE outside this chain."),
                                   field="sources", code=source.code)
+        if source.kube_id != kube.id and source.handed_to_id != kube.id:
+            raise ValidationError(N_("Lot %(code)s was not handed over to this KUBE: its KUBE hands it over "
+                                     "first, on its sourcing page."), field="sources", code=source.code)
         if inputs is not None and source.item not in inputs:
             raise ValidationError(N_("This process does not take %(item)s."), field="sources",
                                   item=source.item_name)
@@ -681,6 +684,60 @@ def _recheck(session: Session, lots: Sequence[Lot]) -> None:
         if used[lot.id] > Decimal(lot.quantity):
             raise ConflictError(N_("Lot %(code)s was used by someone else at the same moment. Reload the page "
                                    "and check what is left."), code=lot.code)
+
+
+def handover_kubes(session: Session, lot: Lot) -> list[Kube]:
+    """The KUBEs a chain lot can be handed over to: those running a process of its chain that takes its item."""
+    if lot.chain_id is None:
+        return []
+    return list(session.scalars(
+        select(Kube).join(ProcessKube, ProcessKube.kube_id == Kube.id)
+        .join(ChainProcess, ChainProcess.id == ProcessKube.process_id)
+        .join(ProcessFlow, ProcessFlow.process_id == ChainProcess.id)
+        .where(ChainProcess.chain_id == lot.chain_id, ProcessFlow.direction == "in", ProcessFlow.item == lot.item,
+               Kube.id != lot.kube_id).distinct().order_by(Kube.name)))
+
+
+def handover_options(session: Session, lots: Sequence[Lot]) -> dict[int, list[Kube]]:
+    """handover_kubes for many lots at once (one query): lot id -> the KUBEs it can go to."""
+    wanted = {(lot.chain_id, lot.item) for lot in lots if lot.chain_id is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ChainProcess.chain_id, ProcessFlow.item, Kube)
+        .join(ProcessFlow, ProcessFlow.process_id == ChainProcess.id)
+        .join(ProcessKube, ProcessKube.process_id == ChainProcess.id)
+        .join(Kube, Kube.id == ProcessKube.kube_id)
+        .where(ChainProcess.chain_id.in_({chain_id for chain_id, _ in wanted}), ProcessFlow.direction == "in")
+        .order_by(Kube.name)).all()
+    takers: dict[tuple[int, str], dict[int, Kube]] = defaultdict(dict)
+    for chain_id, item, kube in rows:
+        takers[(chain_id, item)][kube.id] = kube
+    return {lot.id: [k for k in takers[(lot.chain_id, lot.item)].values() if k.id != lot.kube_id]
+            for lot in lots if lot.chain_id is not None}
+
+
+def hand_over(session: Session, actor: User | None, lot_code: object, kube_id: int | None) -> Lot:
+    """A KUBE hands one of its chain lots over to the next KUBE of the chain (or takes it back with None,
+    while nothing of it was used): only then may that KUBE make its goods from it."""
+    lot = _lock_lot(session, lot_code, "lot_code")
+    owner = session.get(Kube, lot.kube_id)
+    assert owner is not None
+    _require_member(session, actor, owner)
+    if kube_id is not None and kube_id not in {k.id for k in handover_kubes(session, lot)}:
+        raise ValidationError(N_("Choose a KUBE of the chain that makes its goods from %(item)s."), field="kube",
+                              item=lot.item_name)
+    used_by_other = session.scalar(select(LotSource.id).join(Lot, Lot.id == LotSource.lot_id).where(
+        LotSource.source_lot_id == lot.id, Lot.kube_id != lot.kube_id).limit(1))
+    if used_by_other is not None:
+        raise ConflictError(N_("Lot %(code)s is already used by the KUBE it was handed over to."), code=lot.code)
+    lot.handed_to_id = kube_id
+    session.flush()
+    if kube_id is not None:
+        _notify(session, _kube_member_ids(session, [kube_id], officers_only=True),
+                N_("%(kube)s handed lot %(code)s (%(item)s) over to your KUBE."), kube=owner.name, code=lot.code,
+                item=lot.item_name, lot=lot.code)
+    return lot
 
 
 def lot_by_code(session: Session, code: str) -> Lot:

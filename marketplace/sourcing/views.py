@@ -30,6 +30,7 @@ from marketplace.sourcing.forms import (
     SCHEDULE_LABELS,
     DeliveryForm,
     DeliveryPaidForm,
+    HandoverForm,
     LotForm,
     QuoteForm,
     RequestForm,
@@ -426,7 +427,9 @@ def _kube_page(slug: str, lot_form: LotForm | None = None) -> str:
     items = sorted({c.contract.item_name for c in data.contracts})
     late = [(c, due) for c in data.contracts for due in c.late]
     due = [(c, due) for c in data.contracts for due in c.due]
+    handover = services.handover_options(session, [lot for lot, left in data.lots if left > 0])
     return render_template("sourcing/kube.html", kube=kube, data=data, form=form, items=items, late=late, due=due,
+                           handover=handover, handover_form=HandoverForm(),
                            chains=joined, actions=allowed_actions(session, user, kube), Action=Action,
                            QuoteStatus=QuoteStatus)
 
@@ -482,6 +485,29 @@ def record_lot(slug: str) -> str | Response:
 
 
 # --- The public trace of a lot ---------------------------------------------------------------------------
+
+
+@bp.route("/my-kube/<slug>/sourcing/lots/<code>/handover", methods=["POST"])
+@login_required
+def hand_over(slug: str, code: str) -> Response:
+    """A KUBE hands a chain lot over to the KUBE that makes its goods from it (or takes it back)."""
+    user = current_actor()
+    kube = catalog.kube_by_slug(db_session(), slug, user)
+    if len(code) > 24:
+        abort(404)
+    lot = services.lot_by_code(db_session(), code)
+    if lot.kube_id != kube.id:
+        abort(404)
+    form = HandoverForm()
+    if form.validate_on_submit():
+        raw = form.kube.data or ""
+        if raw and (not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID):
+            abort(400)
+        target = int(raw) if raw else None
+        _one_button(lambda: services.hand_over(db_session(), user, code, target),
+                    _("Lot %(code)s is handed over.", code=lot.code) if target else
+                    _("Lot %(code)s is back with your KUBE.", code=lot.code))
+    return redirect(url_for("sourcing.kube_page", slug=slug) + "#lots")
 
 
 @bp.route("/lots/<code>")

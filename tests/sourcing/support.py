@@ -95,6 +95,7 @@ def chain_lots(session: Session, world: World) -> tuple[Lot, Lot]:
     shell = services.record_lot(session, world.ketua_b, services.LotInput(
         kube_id=world.kube_b.id, item="tempurung", quantity="100", made_on=date.today(), chain_slug=CHAIN,
         process_key="belah"))
+    services.hand_over(session, world.ketua_b, shell.code, world.kube_a.id)
     charcoal = services.record_lot(session, world.anggota_a, services.LotInput(
         kube_id=world.kube_a.id, item="arang-tempurung", quantity="30", made_on=date.today(), chain_slug=CHAIN,
         process_key="arang", sources=[(shell.code, "100")]))

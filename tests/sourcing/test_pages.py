@@ -518,9 +518,13 @@ def test_a_lot_of_a_chain_process(session: Session, world: World, login_as: Logi
     client = login_as("anggota_a")
     html = _html(client.get(f"{A}/sourcing"))
     assert 'value="kelapa-uji/arang/arang-tempurung"' in html and "kelapa-uji/belah" not in html
-    response = client.post(f"{A}/sourcing/lots", data={
-        "output": "kelapa-uji/arang/arang-tempurung", "unit": "kg", "quantity": "30", "made_on": TODAY.isoformat(),
-        "sources-0-lot_code": shell.code, "sources-0-quantity": "100"})
+    data = {"output": "kelapa-uji/arang/arang-tempurung", "unit": "kg", "quantity": "30",
+            "made_on": TODAY.isoformat(), "sources-0-lot_code": shell.code, "sources-0-quantity": "100"}
+    assert "was not handed over to this KUBE" in _html(client.post(f"{A}/sourcing/lots", data=data))
+    handover = login_as("ketua_b").post(f"/my-kube/{world.kube_b.slug}/sourcing/lots/{shell.code}/handover",
+                                        data={"kube": str(world.kube_a.id)})
+    assert handover.status_code == 302
+    response = client.post(f"{A}/sourcing/lots", data=data)
     assert response.status_code == 302
     lot = session.scalars(select(Lot).where(Lot.kube_id == world.kube_a.id)).one()
     assert (lot.item, lot.item_name, lot.chain_id is not None) == ("arang-tempurung", "Arang tempurung", True)

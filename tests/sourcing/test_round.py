@@ -143,9 +143,21 @@ def test_the_full_round(session: Session, coconut: Coconut) -> None:
         sourcing.record_lot(session, w.nyiur_ketua, LotInput(
             kube_id=w.nyiur.id, item="daging-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
             process_key="kupas-belah", sources=[(nuts.code, "1")]), today=TODAY)
+    with pytest.raises(ValidationError):  # the meat is Nyiur's until Nyiur hands it over
+        sourcing.record_lot(session, w.mutiara_anggota, LotInput(
+            kube_id=w.mutiara.id, item="minyak-kelapa", quantity="80", made_on=TODAY, chain_slug=CHAIN,
+            process_key="minyak-kelapa", sources=[(meat.code, "200")]), today=TODAY)
+    with pytest.raises(PermissionDenied):  # and only Nyiur's members hand it over
+        sourcing.hand_over(session, w.mutiara_anggota, meat.code, w.mutiara.id)
+    with pytest.raises(ValidationError):  # to a KUBE of the chain that takes meat in
+        sourcing.hand_over(session, w.nyiur_ketua, meat.code, w.busa.id)
+    sourcing.hand_over(session, w.nyiur_ketua, meat.code, w.mutiara.id)
     oil = sourcing.record_lot(session, w.mutiara_anggota, LotInput(
         kube_id=w.mutiara.id, item="minyak-kelapa", quantity="80", made_on=TODAY, chain_slug=CHAIN,
         process_key="minyak-kelapa", sources=[(meat.code.lower(), "200")]), today=TODAY)
+    with pytest.raises(ConflictError):  # not taken back once used
+        sourcing.hand_over(session, w.nyiur_ketua, meat.code, None)
+    sourcing.hand_over(session, w.mutiara_anggota, oil.code, w.busa.id)
     soap = sourcing.record_lot(session, w.busa_ketua, LotInput(
         kube_id=w.busa.id, item="sabun-kelapa", quantity="100", made_on=TODAY, chain_slug=CHAIN,
         process_key="sabun", sources=[(oil.code, "78")]), today=TODAY)
@@ -197,7 +209,8 @@ def test_the_full_round(session: Session, coconut: Coconut) -> None:
                                     "item": "Sabun kelapa", "code": contract.code, "contract_id": contract.id}
     assert [m for m, _ in heard(w.facilitator)] == ["Your quote for %(item)s was accepted: contract %(code)s."]
     assert [m for m, _ in heard(w.busa_ketua)] == [
-        "Your quote for %(item)s was declined.", "The order taker confirmed your delivery on contract %(code)s.",
+        "Your quote for %(item)s was declined.", "%(kube)s handed lot %(code)s (%(item)s) over to your KUBE.",
+        "The order taker confirmed your delivery on contract %(code)s.",
         "A delivery on contract %(code)s (%(total)s) was paid; your KUBE's share is in its ledger."]
     assert len(heard(w.nyiur_ketua)) == 1 and heard(w.nyiur_ketua)[0][1]["total"] == 3_480_000
     assert heard(w.outsider_ketua) == []
@@ -285,6 +298,7 @@ def test_who_may_do_what(session: Session, coconut: Coconut) -> None:
         sourcing.record_lot(session, w.mutiara_anggota, LotInput(
             kube_id=w.mutiara.id, item="minyak-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
             process_key="minyak-kelapa", sources=[(oil.code, "1")]), today=TODAY)
+    sourcing.hand_over(session, w.mutiara_anggota, oil.code, w.busa.id)
     with pytest.raises(ConflictError):  # more than the lot holds
         sourcing.record_lot(session, w.busa_ketua, LotInput(
             kube_id=w.busa.id, item="sabun-kelapa", quantity="1", made_on=TODAY, chain_slug=CHAIN,
@@ -423,23 +437,24 @@ def _chain_lot(session: Session, who: User, kube: Kube, process: str, item: str,
                                today=TODAY)
 
 
-def test_a_lot_two_kubes_used_is_paid_once_each_and_prices_are_those_agreed(
-        session: Session, coconut: Coconut) -> None:
-    """Nyiur's meat goes to two oil makers (Mutiara, and the outsider placed in the oil process); both oils
-    go into one soap lot. The meat is sold in one ledger line for all it gave, and bought by each oil maker.
-    Prices are those of the chain when the lots were used, whatever happens to them afterwards."""
+def test_a_lot_goes_to_one_kube_and_is_paid_at_the_price_agreed(session: Session, coconut: Coconut) -> None:
+    """Nyiur hands its meat to Mutiara: the outsider placed in the oil process cannot use it. Prices are those
+    of the chain when the lots were used, whatever happens to them afterwards."""
     w = coconut
     chain = chains.chain_by_slug(session, CHAIN)
     oil_process = next(p for p in chain.processes if p.key == "minyak-kelapa")
     oil_process.kubes.append(ProcessKube(kube_id=w.outsider.id, capacity_per_week=Decimal(100)))
     session.flush()
     meat = _chain_lot(session, w.nyiur_ketua, w.nyiur, "kupas-belah", "daging-kelapa", "200")
-    oil_a = _chain_lot(session, w.mutiara_anggota, w.mutiara, "minyak-kelapa", "minyak-kelapa", "40",
-                       [(meat.code, "100")])
-    oil_b = _chain_lot(session, w.outsider_ketua, w.outsider, "minyak-kelapa", "minyak-kelapa", "40",
-                       [(meat.code, "100")])
-    soap = _chain_lot(session, w.busa_ketua, w.busa, "sabun", "sabun-kelapa", "100",
-                      [(oil_a.code, "39"), (oil_b.code, "39")])
+    assert {k.slug for k in sourcing.handover_kubes(session, meat)} == {"kube-mutiara-kelapa", "kube-lain"}
+    sourcing.hand_over(session, w.nyiur_ketua, meat.code, w.mutiara.id)
+    with pytest.raises(ValidationError):
+        _chain_lot(session, w.outsider_ketua, w.outsider, "minyak-kelapa", "minyak-kelapa", "40",
+                   [(meat.code, "100")])
+    oil = _chain_lot(session, w.mutiara_anggota, w.mutiara, "minyak-kelapa", "minyak-kelapa", "80",
+                     [(meat.code, "200")])
+    sourcing.hand_over(session, w.mutiara_anggota, oil.code, w.busa.id)
+    soap = _chain_lot(session, w.busa_ketua, w.busa, "sabun", "sabun-kelapa", "100", [(oil.code, "78")])
     request = _soap_request(session, w)
     quote = sourcing.make_quote(session, w.facilitator, request.id, price_per_unit=60_000, quantity="100",
                                 chain_slug=CHAIN)
@@ -450,14 +465,13 @@ def test_a_lot_two_kubes_used_is_paid_once_each_and_prices_are_those_agreed(
         flow.price = (flow.price or 0) * 1000
     session.flush()
     sourcing.record_delivery_payment(session, w.operator, delivery.id, "BRI 1")
-    oil, meat_price = 18_000, 3_000
-    assert ledger.balance(session, w.busa.id) == 6_000_000 - 120_000 - 78 * oil
-    assert ledger.balance(session, w.mutiara.id) == 39 * oil - round(Fraction(39, 40) * 100 * meat_price)
-    assert ledger.balance(session, w.outsider.id) == 39 * oil - round(Fraction(39, 40) * 100 * meat_price)
-    assert ledger.balance(session, w.nyiur.id) == 2 * round(Fraction(39, 40) * 100 * meat_price)
-    sales = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.CHAIN_SALE,
-                                                      LedgerEntry.kube_id == w.nyiur.id)).all()
-    assert len(sales) == 1
+    assert ledger.balance(session, w.busa.id) == 6_000_000 - 120_000 - 78 * 18_000
+    assert ledger.balance(session, w.mutiara.id) == 78 * 18_000 - round(Fraction(78, 80) * 200 * 3_000)
+    assert ledger.balance(session, w.nyiur.id) == round(Fraction(78, 80) * 200 * 3_000)
+    heard = [n.message for n in orders.notifications(session, w.mutiara_anggota)]
+    assert "%(kube)s handed lot %(code)s (%(item)s) over to your KUBE." not in heard  # officers only
+    assert "%(kube)s handed lot %(code)s (%(item)s) over to your KUBE." in [
+        n.message for n in orders.notifications(session, w.busa_ketua)]
 
 
 def test_a_trace_shows_each_lot_once_however_many_paths_lead_to_it(session: Session, coconut: Coconut) -> None:
