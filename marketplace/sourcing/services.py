@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from marketplace import regions
 from marketplace.auth.models import User
 from marketplace.catalog.models import OFFICER_ROLES, FacilitatorAssignment, Kube, KubeMember
-from marketplace.catalog.permissions import Action, allowed_actions, is_assigned_facilitator
+from marketplace.catalog.permissions import Action, allowed_actions
 from marketplace.chains import planner
 from marketplace.chains import services as chains
 from marketplace.chains.models import ChainProcess, ProcessFlow, ProcessKube, SupplyChain
@@ -468,7 +468,9 @@ def can_read_contract(session: Session, actor: User | None, contract: SupplyCont
         return False
     member = session.scalar(select(KubeMember.id).where(KubeMember.user_id == actor.id,
                                                         KubeMember.kube_id.in_(kube_ids)).limit(1))
-    return member is not None or any(is_assigned_facilitator(session, actor, k) for k in kube_ids)
+    return member is not None or (actor.is_facilitator and session.scalar(
+        select(FacilitatorAssignment.id).where(FacilitatorAssignment.facilitator_id == actor.id,
+                                               FacilitatorAssignment.kube_id.in_(kube_ids)).limit(1)) is not None)
 
 
 def read_contract(session: Session, actor: User | None, contract_id: int) -> SupplyContract:
