@@ -69,7 +69,7 @@ def test_a_kube_records_the_joint_products_of_a_split(live_server: str, browser:
     context, page, errors = _phone(browser)
     sign_in(page, live_server, "ketua@pasarkube.test")  # ketua of KUBE Nyiur Melambai, which splits nuts
     page.goto(live_server + "/my-kube/kube-nyiur-melambai/sourcing")
-    form = page.locator("form[action*='/sourcing/lots']")
+    form = page.locator("form[action$='/sourcing/lots#new-lot']")
     form.locator("input[name=item_name]").fill("Kelapa butir")
     form.locator("select[name=unit]").select_option("butir")
     form.locator("input[name=quantity]").fill("400")
@@ -78,7 +78,7 @@ def test_a_kube_records_the_joint_products_of_a_split(live_server: str, browser:
     nuts = re.search(r"LOT-[A-Z0-9]{7}", page.locator(".alert-success").inner_text())
     assert nuts is not None
 
-    form = page.locator("form[action*='/sourcing/lots']")
+    form = page.locator("form[action$='/sourcing/lots#new-lot']")
     form.locator("select[name=output]").select_option(f"{CHAIN}/kupas-belah/daging-kelapa")
     form.locator("input[name=quantity]").fill("140")
     for row, (item, made) in enumerate((("tempurung", "60"), ("air-kelapa", "125"), ("sabut", "175"))):
@@ -90,6 +90,12 @@ def test_a_kube_records_the_joint_products_of_a_split(live_server: str, browser:
     page.wait_for_load_state()
     codes = re.findall(r"LOT-[A-Z0-9]{7}", page.locator(".alert-success").inner_text())
     assert len(codes) == 4
+    # The meat goes to the oil KUBE: handed over, so that KUBE may make its oil from it.
+    handover = page.locator(f"form[action$='/lots/{codes[0]}/handover']")
+    handover.locator("select[name=kube]").select_option(label="KUBE Mutiara Kelapa")
+    handover.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert codes[0] in page.locator(".alert-success").inner_text()
     _fits(page)
     screenshot(page, "30-kube-sourcing")
     page.goto(live_server + f"/lots/{codes[0]}")
