@@ -8,7 +8,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -41,7 +40,6 @@ from marketplace.common import (
     clean_text,
     slugify,
 )
-from marketplace.sourcing.models import ContractStatus, SupplyContract
 
 # Capacities are per week; a month is 52/12 weeks.
 PERIODS: dict[str, Fraction] = {"week": Fraction(1), "month": Fraction(52, 12)}
@@ -493,37 +491,23 @@ class KubePart:
     share: Fraction | None  # the runs of it this KUBE does (None: no plan)
 
 
-PlanSource = Callable[[Session, SupplyChain, str], ChainPlan | None]
+PlanSource = Callable[[Session, Sequence[SupplyChain], str], dict[int, ChainPlan]]
 
 
-def _under_contract(session: Session, chains: Sequence[SupplyChain], today: date | None = None) -> set[int]:
-    """The chains an open contract may ask something of: an active one, not yet ended, of the chain itself or
-    of one of its KUBEs (one query). Only those have a contract plan; the others are not planned at all."""
-    kube_ids = {pk.kube_id for chain in chains for p in chain.processes for pk in p.kubes}
-    rows = session.execute(
-        select(SupplyContract.chain_id, SupplyContract.kube_id).where(
-            SupplyContract.status == ContractStatus.ACTIVE, SupplyContract.until >= (today or date.today()),
-            SupplyContract.chain_id.in_([c.id for c in chains]) | SupplyContract.kube_id.in_(kube_ids))).all()
-    contract_kubes = {kube_id for _chain_id, kube_id in rows}
-    return {chain.id for chain in chains
-            if any(chain_id == chain.id for chain_id, _kube_id in rows)
-            or any(pk.kube_id in contract_kubes for p in chain.processes for pk in p.kubes)}
-
-
-def kube_parts(session: Session, kube_id: int, plan_for: PlanSource | None = None) -> list[KubePart]:
+def kube_parts(session: Session, kube_id: int, plans_for: PlanSource | None = None) -> list[KubePart]:
     """The processes a KUBE runs, chain by chain, with its share of each chain's plan for this week from
-    `plan_for` (the demand of open contracts). A fixed number of queries whatever the number of chains: the
-    chains load together, and only those an open contract concerns are planned."""
+    `plans_for` (the demand of open contracts, all chains at once). A fixed number of queries whatever the
+    number of chains."""
     chain_ids = set(session.scalars(select(ChainProcess.chain_id).join(ProcessKube)
                                     .where(ProcessKube.kube_id == kube_id)))
     if not chain_ids:
         return []
     found = list(session.scalars(select(SupplyChain).where(SupplyChain.id.in_(chain_ids))
                                  .order_by(SupplyChain.name).options(*_loaded())))
-    planned = _under_contract(session, found) if plan_for else set()
+    plans = plans_for(session, found, "week") if plans_for else {}
     parts = []
     for chain in found:
-        result = plan_for(session, chain, "week") if plan_for and chain.id in planned else None
+        result = plans.get(chain.id)
         for process in chain.processes:
             link = next((pk for pk in process.kubes if pk.kube_id == kube_id), None)
             if link is None:

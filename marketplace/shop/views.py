@@ -95,7 +95,7 @@ def dashboard(slug: str) -> str:
     if Action.HANDLE_ORDERS in actions:
         orders_waiting = orders.kube_order_counts(db_session(), user, kube.id)[OrderStatus.PAID]
     # The processes the KUBE runs in supply chains, with its share of this week's plan for the open contracts.
-    chain_parts = chains.kube_parts(db_session(), kube.id, sourcing.contract_plan)
+    chain_parts = chains.kube_parts(db_session(), kube.id, sourcing.contract_plans)
     return render_template(
         "shop/dashboard.html",
         kube=kube,

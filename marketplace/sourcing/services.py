@@ -1141,49 +1141,75 @@ def kube_sourcing(session: Session, actor: User | None, kube_id: int, today: dat
 
 # --- Chains: demand from contracts, and revenue ----------------------------------------------------------
 
-def contract_demand(session: Session, chain: SupplyChain, period: str = "week", today: date | None = None
-                    ) -> dict[str, Fraction]:
-    """What the chain's open contracts ask for in one period from today: weekly contracts their quantity a
-    week, monthly ones 12/52 of theirs a week (once their schedule has started by the period's end); a
-    one-off delivery counts in full when it falls in the period and is still outstanding. The chain's own
-    contracts count, and those of its KUBEs for an item they make in the chain."""
-    today = today or date.today()
-    weeks = chains.PERIODS[period]
+def _makers(chain: SupplyChain) -> dict[str, set[int]]:
+    """item -> the chain's KUBEs whose process makes it."""
     makers: dict[str, set[int]] = defaultdict(set)
     for process in chain.processes:
         for flow in process.flows:
             if flow.direction == "out":
                 makers[flow.item] |= {pk.kube_id for pk in process.kubes}
-    kube_ids = set().union(*makers.values()) if makers else set()
+    return makers
+
+
+def contract_demands(session: Session, chain_list: Sequence[SupplyChain], period: str = "week",
+                     today: date | None = None) -> dict[int, dict[str, Fraction]]:
+    """What each chain's open contracts ask for in one period from today (one query for all the chains):
+    weekly contracts their quantity a week, monthly ones 12/52 of theirs a week (once their schedule has
+    started by the period's end); a one-off delivery counts in full when it falls in the period and is still
+    outstanding. A chain's own contracts count, and those of its KUBEs for an item they make in the chain."""
+    today = today or date.today()
+    weeks = chains.PERIODS[period]
+    makers = {chain.id: _makers(chain) for chain in chain_list}
+    kube_ids = {k for items in makers.values() for kubes in items.values() for k in kubes}
     contracts = _contracts(session, SupplyContract.status == ContractStatus.ACTIVE, SupplyContract.until >= today,
-                           (SupplyContract.chain_id == chain.id) | SupplyContract.kube_id.in_(kube_ids))
+                           SupplyContract.chain_id.in_(list(makers)) | SupplyContract.kube_id.in_(kube_ids)) \
+        if makers else []
     end = today + timedelta(days=int(-(-weeks * 7 // 1)))
-    demand: dict[str, Fraction] = defaultdict(Fraction)
-    for contract in contracts:
-        if contract.item not in makers or (contract.kube_id is not None
-                                           and contract.kube_id not in makers[contract.item]):
-            continue
-        quantity = Fraction(contract.quantity)
-        if contract.schedule != Schedule.ONCE and contract.starts_on >= end:
-            continue  # a schedule that has not started by the end of the period asks for nothing in it
-        if contract.schedule == Schedule.WEEKLY:
-            demand[contract.item] += quantity * weeks
-        elif contract.schedule == Schedule.MONTHLY:
-            demand[contract.item] += quantity * Fraction(12, 52) * weeks
-        else:
-            for due in schedule_of(contract):
-                if today <= due.day < end:
-                    demand[contract.item] += Fraction(due.outstanding)
-    return dict(demand)
+    result: dict[int, dict[str, Fraction]] = {}
+    for chain in chain_list:
+        made = makers[chain.id]
+        demand: dict[str, Fraction] = defaultdict(Fraction)
+        for contract in contracts:
+            if contract.item not in made or (contract.chain_id is not None and contract.chain_id != chain.id) or (
+                    contract.kube_id is not None and contract.kube_id not in made[contract.item]):
+                continue
+            quantity = Fraction(contract.quantity)
+            if contract.schedule != Schedule.ONCE and contract.starts_on >= end:
+                continue  # a schedule that has not started by the end of the period asks for nothing in it
+            if contract.schedule == Schedule.WEEKLY:
+                demand[contract.item] += quantity * weeks
+            elif contract.schedule == Schedule.MONTHLY:
+                demand[contract.item] += quantity * Fraction(12, 52) * weeks
+            else:
+                for due in schedule_of(contract):
+                    if today <= due.day < end:
+                        demand[contract.item] += Fraction(due.outstanding)
+        result[chain.id] = dict(demand)
+    return result
+
+
+def contract_demand(session: Session, chain: SupplyChain, period: str = "week", today: date | None = None
+                    ) -> dict[str, Fraction]:
+    """One chain's contract_demands."""
+    return contract_demands(session, [chain], period, today)[chain.id]
+
+
+def contract_plans(session: Session, chain_list: Sequence[SupplyChain], period: str = "week",
+                   today: date | None = None) -> dict[int, chains.ChainPlan]:
+    """Each chain's plan for the demand of its open contracts (chains they ask nothing of are left out)."""
+    plans = {}
+    demands = contract_demands(session, chain_list, period, today)
+    for chain in chain_list:
+        wanted = {item: amount for item, amount in demands[chain.id].items() if amount}
+        if wanted:
+            plans[chain.id] = chains.ChainPlan(chain, period, planner.plan(chains.to_processes(chain, period), wanted))
+    return plans
 
 
 def contract_plan(session: Session, chain: SupplyChain, period: str = "week", today: date | None = None
                   ) -> chains.ChainPlan | None:
     """The chain's plan for the demand of its open contracts (None when they ask for nothing)."""
-    demand = {item: amount for item, amount in contract_demand(session, chain, period, today).items() if amount}
-    if not demand:
-        return None
-    return chains.ChainPlan(chain, period, planner.plan(chains.to_processes(chain, period), demand))
+    return contract_plans(session, [chain], period, today).get(chain.id)
 
 
 @dataclass(frozen=True)

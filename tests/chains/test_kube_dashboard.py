@@ -54,7 +54,7 @@ def test_the_kubes_share_of_the_contract_plan(session: Session, world: World, lo
     section = login_as("ketua_a").get(DASHBOARD).get_data(as_text=True).split('id="chains"', 1)[1]
     assert "This week's plan: 667 of the 667 runs" in section
     assert "Makes" in section and "291,8 kg Sabut kelapa" in section
-    parts = services.kube_parts(session, world.kube_a.id, sourcing.contract_plan)
+    parts = services.kube_parts(session, world.kube_a.id, sourcing.contract_plans)
     assert [(p.process.key, p.share, p.step and p.step.runs) for p in parts] == [("kupas", 667, 667)]
     assert [p.share for p in services.kube_parts(session, world.kube_a.id)] == [None]  # no plan asked for
 
