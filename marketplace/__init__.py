@@ -70,23 +70,30 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.admin.views
     import marketplace.api.views
     import marketplace.auth.views
+    import marketplace.books.views
     import marketplace.catalog.views
     import marketplace.chains.views
     import marketplace.facilitator.views
+    import marketplace.graduation.views
+    import marketplace.insights.views
     import marketplace.ledger.views
     import marketplace.orders.views
     import marketplace.payments.views
     import marketplace.reviews.views
     import marketplace.search.views
     import marketplace.shop.views
-    import marketplace.sourcing.views  # noqa: F401
+    import marketplace.sourcing.views
+    import marketplace.stories.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
+    from marketplace.books import bp as books_bp
     from marketplace.catalog import bp as catalog_bp
     from marketplace.chains import bp as chains_bp
     from marketplace.extensions import csrf
     from marketplace.facilitator import bp as facilitator_bp
+    from marketplace.graduation import bp as graduation_bp
+    from marketplace.insights import bp as insights_bp
     from marketplace.ledger import bp as ledger_bp
     from marketplace.orders import bp as orders_bp
     from marketplace.payments import bp as payments_bp
@@ -94,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.search import bp as search_bp
     from marketplace.shop import bp as shop_bp
     from marketplace.sourcing import bp as sourcing_bp
+    from marketplace.stories import bp as stories_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)
@@ -107,6 +115,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(chains_bp)
     app.register_blueprint(sourcing_bp)
+    app.register_blueprint(books_bp)
+    app.register_blueprint(stories_bp)
+    app.register_blueprint(graduation_bp)
+    app.register_blueprint(insights_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

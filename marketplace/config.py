@@ -32,6 +32,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
             "MARKETPLACE_DATABASE_URL", f"sqlite:///{instance / 'pasarkube.sqlite3'}"
         ),
         "MEDIA_ROOT": env.get("MARKETPLACE_MEDIA_ROOT", str(instance / "media")),
+        # Receipts and field-visit photos: never served by /media, only through pages that check who asks.
+        "PRIVATE_MEDIA_ROOT": env.get("MARKETPLACE_PRIVATE_MEDIA_ROOT", str(instance / "private-media")),
         # Uploads: 8 MB per request is plenty for phone photos; bigger ones get a clear form error.
         "MAX_UPLOAD_BYTES": int(env.get("MARKETPLACE_MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
         "MAX_IMAGE_PIXELS": int(env.get("MARKETPLACE_MAX_IMAGE_PIXELS", str(40_000_000))),

@@ -1,6 +1,7 @@
 """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
 
 from marketplace.auth.models import ApiToken, OrderTakerProfile, User
+from marketplace.books.models import BookSettings, CashEntry, Contribution
 from marketplace.catalog.models import (
     Category,
     FacilitatorAssignment,
@@ -33,6 +34,9 @@ from marketplace.sourcing.models import (
 )
 
 __all__ = [
+    "BookSettings",
+    "CashEntry",
+    "Contribution",
     "ApiToken",
     "CartItem",
     "Category",

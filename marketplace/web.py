@@ -150,6 +150,21 @@ def image_limits() -> ImageLimits:
     return ImageLimits(cfg["MEDIA_ROOT"], cfg["MAX_UPLOAD_BYTES"], cfg["MAX_IMAGE_PIXELS"])
 
 
+def private_image_limits() -> ImageLimits:
+    """Where private photos go (receipts, field visits): served only by views that check who asks."""
+    cfg = current_app.config
+    return ImageLimits(cfg["PRIVATE_MEDIA_ROOT"], cfg["MAX_UPLOAD_BYTES"], cfg["MAX_IMAGE_PIXELS"])
+
+
+def send_private_image(key: str, *, thumb: bool = False) -> Response:
+    """A private photo by its key (the caller has checked that the actor may see it)."""
+    response = send_from_directory(current_app.config["PRIVATE_MEDIA_ROOT"], image_relpath(key, thumb=thumb),
+                                   max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def db_session() -> Session:
     """The request's session, typed as the plain Session the services take."""
     return cast(Session, db.session)

@@ -61,6 +61,7 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MEDIA_ROOT": str(tmp_path / "media"),
+        "PRIVATE_MEDIA_ROOT": str(tmp_path / "private-media"),
         "WTF_CSRF_ENABLED": False,
         # Each test has its own index; tests drain the outbox themselves (see tests/search/) unless they
         # start the indexer thread on purpose.

@@ -42,6 +42,7 @@ class RolesForm(Form):
     user_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
     is_operator = BooleanField(_l("Operator"))
     is_facilitator = BooleanField(_l("Facilitator"))
+    is_ministry = BooleanField(_l("Ministry / Dinas Sosial"))
     is_disabled = BooleanField(_l("Disabled"))
 
 

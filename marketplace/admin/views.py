@@ -42,6 +42,7 @@ def _set_roles(actor: User, form: RolesForm) -> User:
         is_operator=bool(form.is_operator.data),
         is_facilitator=bool(form.is_facilitator.data),
         is_disabled=bool(form.is_disabled.data),
+        is_ministry=bool(form.is_ministry.data),
     )
 
 

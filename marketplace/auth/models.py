@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.common import UTCDateTime, utcnow
@@ -28,6 +28,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(String(255))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Ministry of Social Affairs or Dinas Sosial staff: read the aggregated insights and graduation readiness.
+    is_ministry: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on password change or "sign out everywhere": old sessions and remember-cookies stop working.
     auth_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -216,6 +216,7 @@ def set_user_roles(
     is_operator: bool,
     is_facilitator: bool,
     is_disabled: bool,
+    is_ministry: bool = False,
 ) -> User:
     """An operator grants or removes platform roles, or disables an account."""
     _require_operator(actor)
@@ -228,6 +229,7 @@ def set_user_roles(
         user.auth_version += 1  # signs the account out everywhere
     user.is_operator = is_operator
     user.is_facilitator = is_facilitator
+    user.is_ministry = is_ministry
     user.is_disabled = is_disabled
     session.flush()
     return user

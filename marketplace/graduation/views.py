@@ -1,0 +1,3 @@
+"""Pages of this feature."""
+
+from marketplace.graduation import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Pages of this feature."""
+
+from marketplace.insights import bp  # noqa: F401
