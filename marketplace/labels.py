@@ -7,6 +7,8 @@ from enum import StrEnum
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from marketplace.books.models import Category as CashCategory
+from marketplace.books.models import ShareBasis
 from marketplace.catalog.models import BusinessKind, Category, KubeStatus, MemberRole, ProductStatus, Unit
 from marketplace.ledger.models import EntryKind
 from marketplace.orders.models import DeliveryMethod, OrderStatus
@@ -68,6 +70,36 @@ LEDGER_KIND_LABELS = {
     EntryKind.CHAIN_INPUT: _l("Lots bought within an integrated business"),
 }
 
+CASH_CATEGORY_LABELS = {
+    CashCategory.OTHER_SALES: _l("Sales outside the platform"),
+    CashCategory.SERVICES: _l("Services"),
+    CashCategory.GRANT: _l("Aid or grant received"),
+    CashCategory.OTHER_INCOME: _l("Other income"),
+    CashCategory.RAW_MATERIALS: _l("Raw materials"),
+    CashCategory.TRANSPORT: _l("Transport"),
+    CashCategory.PACKAGING: _l("Packaging"),
+    CashCategory.EQUIPMENT: _l("Tools and equipment"),
+    CashCategory.WAGES: _l("Wages"),
+    CashCategory.RENT_UTILITIES: _l("Rent, electricity and water"),
+    CashCategory.OTHER_EXPENSE: _l("Other expense"),
+}
+
+SHARE_BASIS_LABELS = {
+    ShareBasis.EQUAL: _l("Equal shares"),
+    ShareBasis.CONTRIBUTION: _l("By recorded contribution"),
+}
+
+
+def book_label(value: str) -> str:
+    """A cash book line's category: a hand-written entry's category, or the ledger kind it came from."""
+    if value in CashCategory._value2member_map_:
+        return str(CASH_CATEGORY_LABELS[CashCategory(value)])
+    return str(LEDGER_KIND_LABELS[EntryKind(value)])
+
+
+def share_basis_label(basis: ShareBasis) -> str:
+    return str(SHARE_BASIS_LABELS[basis])
+
 
 def status_label(status: StrEnum) -> str:
     if status == ProductStatus.DRAFT:
@@ -127,6 +159,8 @@ def template_globals() -> dict[str, object]:
         "unit_label": unit_label,
         "ledger_kind_label": ledger_kind_label,
         "category_name": category_name,
+        "book_label": book_label,
+        "share_basis_label": share_basis_label,
     }
 
 

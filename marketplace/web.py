@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from lokal.rupiah import format_rupiah
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -21,7 +22,9 @@ from werkzeug.wrappers import Response
 
 from marketplace import labels, regions
 from marketplace.auth.models import User
+from marketplace.books.services import MonthFigures
 from marketplace.catalog.services import ImageLimits
+from marketplace.charts import Point, month_chart
 from marketplace.common import DomainError, NotFoundError, PermissionDenied, ValidationError, clean_int
 from marketplace.extensions import db
 from marketplace.i18n import error_text
@@ -148,6 +151,16 @@ def query_page() -> int:
 def image_limits() -> ImageLimits:
     cfg = current_app.config
     return ImageLimits(cfg["MEDIA_ROOT"], cfg["MAX_UPLOAD_BYTES"], cfg["MAX_IMAGE_PIXELS"])
+
+
+def money_chart(figures: Sequence[MonthFigures]) -> Markup:
+    """A chart of monthly income, expenses and profit (the KUBE dashboard, the cash book, the facilitator's and
+    the readiness pages share it)."""
+    points = [Point(format_date(f.month, "MMM yy"), f.income, f.expenses) for f in figures]
+    return month_chart(points, title=gettext("Income, expenses and profit, last %(count)d months",
+                                             count=len(points)),
+                       income_label=gettext("Income"), expenses_label=gettext("Expenses"),
+                       profit_label=gettext("Profit"))
 
 
 def private_image_limits() -> ImageLimits:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from marketplace import regions
 from marketplace.api import bp
-from marketplace.api.helpers import bearer_user, page_args, page_json, province_arg, text_arg
+from marketplace.api.helpers import bearer_user, page_args, page_json, province_arg, require_bearer, text_arg
+from marketplace.books import services as books
 from marketplace.catalog import services
 from marketplace.catalog.models import Kube
 from marketplace.catalog.permissions import Action, allowed_actions
@@ -88,4 +89,27 @@ def kube(slug: str) -> Response:
     body = kube_json(item, show_members=Action.VIEW_PRIVATE in actions, show_bank=Action.VIEW_BANK in actions)
     if viewer is not None:
         db_session().commit()  # records the token's last use
+    return jsonify(body)
+
+
+@bp.get("/kubes/<slug>/finance")
+def kube_finance(slug: str) -> Response:
+    """The KUBE's monthly income, expenses and profit (?from=YYYY-MM&to=YYYY-MM, by default the last 12 months),
+    for its officers, its facilitators and operators."""
+    viewer = require_bearer()
+    item = services.kube_by_slug(db_session(), slug, viewer)
+    first = books.parse_month(request.args.get("from"), field="from")
+    last = books.parse_month(request.args.get("to"), field="to")
+    months = books.finance(db_session(), viewer, item.id, first, last)
+    body = {
+        "kube": {"slug": item.slug, "name": item.name},
+        "currency": "IDR",
+        "from": months[0].month.strftime("%Y-%m"),
+        "to": months[-1].month.strftime("%Y-%m"),
+        "months": [{"month": m.month.strftime("%Y-%m"), "income": m.income, "expenses": m.expenses,
+                    "profit": m.profit, "platform_sales": m.sales, "book_entries": m.entries} for m in months],
+        "totals": {"income": sum(m.income for m in months), "expenses": sum(m.expenses for m in months),
+                   "profit": sum(m.profit for m in months)},
+    }
+    db_session().commit()  # records the token's last use
     return jsonify(body)

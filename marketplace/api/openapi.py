@@ -134,6 +134,35 @@ SCHEMAS: dict[str, Any] = {
             },
         ]
     },
+    "FinanceMonth": {
+        "type": "object",
+        "required": ["month", "income", "expenses", "profit", "platform_sales", "book_entries"],
+        "properties": {
+            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+            "income": {"type": "integer", "description": "Whole Rupiah: platform sales net of refunds, "
+                       "contract and chain sales, and income written in the cash book."},
+            "expenses": {"type": "integer", "description": "Whole Rupiah: platform fees, chain inputs and "
+                         "expenses written in the cash book."},
+            "profit": {"type": "integer"},
+            "platform_sales": {"type": "integer", "description": "The part of income that came through the "
+                               "platform."},
+            "book_entries": {"type": "integer", "description": "Entries written by hand in the month."},
+        },
+    },
+    "KubeFinance": {
+        "type": "object",
+        "required": ["kube", "currency", "from", "to", "months", "totals"],
+        "properties": {
+            "kube": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}},
+            "currency": {"type": "string", "enum": ["IDR"]},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "months": {"type": "array", "items": {"$ref": "#/components/schemas/FinanceMonth"}},
+            "totals": {"type": "object", "properties": {"income": {"type": "integer"},
+                                                       "expenses": {"type": "integer"},
+                                                       "profit": {"type": "integer"}}},
+        },
+    },
     "Kube": {
         "allOf": [
             _ref("KubeSummary"),
@@ -528,6 +557,29 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Kube"), "The KUBE."),
                 "401": _error("Unauthorized"),
+                "404": _error("NotFound"),
+            },
+        }
+    },
+    "/kubes/{slug}/finance": {
+        "get": {
+            "operationId": "getKubeFinance",
+            "tags": ["kubes"],
+            "summary": "A KUBE's monthly income, expenses and profit from its cash book (its officers, its "
+            "facilitator and operators).",
+            "security": _BEARER,
+            "parameters": [
+                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                _query("from", "First month, YYYY-MM (default: 11 months before `to`).",
+                       {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+                _query("to", "Last month, YYYY-MM (default: this month). At most 60 months in all.",
+                       {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+            ],
+            "responses": {
+                "200": _json(_ref("KubeFinance"), "The months, oldest first, and their totals."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
                 "404": _error("NotFound"),
             },
         }

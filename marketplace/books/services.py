@@ -43,7 +43,6 @@ from marketplace.catalog.models import Kube, KubeMember
 from marketplace.catalog.permissions import is_assigned_facilitator, member_role
 from marketplace.common import N_, NotFoundError, PermissionDenied, ValidationError, clean_text, utcnow
 from marketplace.ledger.models import EntryKind, LedgerEntry
-from marketplace.orders.models import Order
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
 
@@ -237,7 +236,7 @@ def access(session: Session, actor: User, kube: Kube) -> Access:
     raise PermissionDenied(N_("Only the KUBE's members, its facilitator and operators see its cash book."))
 
 
-def _require_officer(session: Session, actor: User, kube: Kube) -> Access:
+def require_officer(session: Session, actor: User, kube: Kube) -> Access:
     found = access(session, actor, kube)
     if not found.writes:
         raise PermissionDenied(N_("Only the KUBE's ketua, sekretaris and bendahara keep its cash book."))
@@ -291,7 +290,7 @@ def add_entry(session: Session, actor: User, kube_id: int, data: EntryInput, rec
               now: datetime | None = None, tz: ZoneInfo = LOCAL_TZ) -> CashEntry:
     """An officer writes income or an expense into the book (a receipt photo already stored, if any)."""
     kube = _kube(session, kube_id)
-    _require_officer(session, actor, kube)
+    require_officer(session, actor, kube)
     try:
         direction = Direction(data.direction)
     except ValueError:
@@ -324,7 +323,7 @@ def add_entry(session: Session, actor: User, kube_id: int, data: EntryInput, rec
 def delete_entry(session: Session, actor: User, kube_id: int, entry_id: int) -> CashEntry:
     """An officer removes a wrong hand-written entry (the caller deletes its receipt once committed)."""
     kube = _kube(session, kube_id)
-    _require_officer(session, actor, kube)
+    require_officer(session, actor, kube)
     entry = session.get(CashEntry, entry_id)
     if entry is None or entry.kube_id != kube.id:
         raise NotFoundError(N_("Entry not found."))
@@ -353,7 +352,7 @@ def settings_of(session: Session, kube_id: int) -> BookSettings:
 
 def update_settings(session: Session, actor: User, kube_id: int, basis: str, unit: str) -> BookSettings:
     kube = _kube(session, kube_id)
-    _require_officer(session, actor, kube)
+    require_officer(session, actor, kube)
     try:
         share_basis = ShareBasis(basis)
     except ValueError:
@@ -374,7 +373,7 @@ def record_contributions(session: Session, actor: User, kube_id: int, month: dat
     """An officer records each member's contribution to a month (user id -> whole units; empty clears it).
     Returns how many members have one recorded now."""
     kube = _kube(session, kube_id)
-    _require_officer(session, actor, kube)
+    require_officer(session, actor, kube)
     month = month_start(month)
     members = {m.user_id for m in session.scalars(select(KubeMember).where(KubeMember.kube_id == kube.id))}
     existing = {c.user_id: c for c in session.scalars(
@@ -413,7 +412,7 @@ class BookLine:
     income: int
     expense: int
     kind: EntryKind | None = None
-    order_code: str | None = None
+    order_id: int | None = None
     entry: CashEntry | None = None
 
 
@@ -466,16 +465,15 @@ def month_book(session: Session, actor: User, kube_id: int, month: date, tz: Zon
     start, end = _utc_bounds(month, month, tz)
     lines: list[BookLine] = []
     kinds: dict[EntryKind, int] = defaultdict(int)
-    for entry, code in session.execute(
-        select(LedgerEntry, Order.code).outerjoin(Order, Order.id == LedgerEntry.order_id)
-        .where(LedgerEntry.kube_id == kube.id, LedgerEntry.kind.in_(BOOK_KINDS),
-               LedgerEntry.created_at >= start, LedgerEntry.created_at < end)
+    for entry in session.scalars(
+        select(LedgerEntry).where(LedgerEntry.kube_id == kube.id, LedgerEntry.kind.in_(BOOK_KINDS),
+                                  LedgerEntry.created_at >= start, LedgerEntry.created_at < end)
     ):
         kind = EntryKind(entry.kind)
         kinds[kind] += entry.amount
         is_income = kind in INCOME_KINDS
         lines.append(BookLine(entry.created_at.astimezone(tz).date(), entry.amount if is_income else 0,
-                              0 if is_income else -entry.amount, kind=kind, order_code=code))
+                              0 if is_income else -entry.amount, kind=kind, order_id=entry.order_id))
     categories: dict[Category, int] = defaultdict(int)
     for entry in session.scalars(
         select(CashEntry).where(CashEntry.kube_id == kube.id, CashEntry.occurred_on >= month,
@@ -497,9 +495,9 @@ def month_book(session: Session, actor: User, kube_id: int, month: date, tz: Zon
     members = list(session.execute(
         select(KubeMember, User.name).join(User, User.id == KubeMember.user_id)
         .where(KubeMember.kube_id == kube.id).order_by(KubeMember.id)))
-    contributions = dict(session.execute(
+    contributions = {user_id: amount for user_id, amount in session.execute(
         select(Contribution.user_id, Contribution.amount)
-        .where(Contribution.kube_id == kube.id, Contribution.month == month)).tuples().all())
+        .where(Contribution.kube_id == kube.id, Contribution.month == month))}
     basis = settings.share_basis
     if basis == ShareBasis.CONTRIBUTION and not any(contributions.values()):
         basis = ShareBasis.EQUAL

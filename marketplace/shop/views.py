@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from marketplace import labels
 from marketplace.auth.models import User
+from marketplace.books import services as books
 from marketplace.catalog import permissions, services
 from marketplace.catalog.models import Kube, KubeStatus, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import Action, allowed_actions, require
@@ -40,7 +41,16 @@ from marketplace.shop.forms import (
     StockForm,
 )
 from marketplace.sourcing import services as sourcing
-from marketplace.web import current_actor, db_session, flash_refusal, image_limits, query_page, reject_form, url_with
+from marketplace.web import (
+    current_actor,
+    db_session,
+    flash_refusal,
+    image_limits,
+    money_chart,
+    query_page,
+    reject_form,
+    url_with,
+)
 
 
 def _kube(slug: str, action: Action) -> Kube:
@@ -96,6 +106,8 @@ def dashboard(slug: str) -> str:
         orders_waiting = orders.kube_order_counts(db_session(), user, kube.id)[OrderStatus.PAID]
     # The processes the KUBE runs in supply chains, with its share of this week's plan for the open contracts.
     chain_parts = chains.kube_parts(db_session(), kube.id, sourcing.contract_plans)
+    # The last 12 months of the cash book, for those who read it (every member, the facilitator, operators).
+    money_figures = books.history(db_session(), user, kube.id) if Action.VIEW_PRIVATE in actions else None
     return render_template(
         "shop/dashboard.html",
         kube=kube,
@@ -106,6 +118,8 @@ def dashboard(slug: str) -> str:
         actions=actions,
         orders_waiting=orders_waiting,
         chain_parts=chain_parts,
+        money_figures=money_figures,
+        money_chart=money_chart(money_figures) if money_figures else None,
         Action=Action,
         KubeStatus=KubeStatus,
         ProductStatus=ProductStatus,
