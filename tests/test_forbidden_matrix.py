@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.books.models import CashEntry, Category, Direction
 from marketplace.catalog.models import KubeMember, KubeStatus, ProductPhoto, ProductStatus
 from marketplace.chains.models import ProcessKube
 from marketplace.extensions import db
@@ -39,6 +40,11 @@ KUBE_A_EDITORS = {"anggota_a", "ketua_a", "facilitator_a", "operator"}
 KUBE_A_MANAGERS = {"ketua_a", "facilitator_a", "operator"}
 KUBE_A_REVIEWERS = {"facilitator_a", "operator"}
 OPERATORS = {"operator"}
+
+
+def _cash_entry_of_a(world: World, session: Session) -> None:
+    session.add(CashEntry(kube_id=world.kube_a.id, direction=Direction.EXPENSE, category=Category.TRANSPORT,
+                          amount=5_000, occurred_on=date(2026, 1, 5)))
 
 
 @dataclass
@@ -431,6 +437,20 @@ CASES = [
          lambda w, s: ("/chains/rantai-kelapa/sell?sabut=100&period=week",
                        {"data": {"process": "kupas", "item": "tempurung", "kube": str(w.kube_a.id)}}),
          setup=lambda w, s: factories.make_chain(s, w)),
+    # The cash book: only the KUBE's officers (ketua, sekretaris, bendahara) write in it.
+    Case("books.add_entry", {"ketua_a"},
+         lambda w, s: ("/my-kube/kube-kelapa-a/books/entries",
+                       {"data": {"direction": "expense", "category": "transport", "amount": "15.000",
+                                 "occurred_on": date.today().replace(day=1).isoformat()}})),
+    Case("books.delete_entry", {"ketua_a"},
+         lambda w, s: (f"/my-kube/kube-kelapa-a/books/entries/{s.scalars(select(CashEntry)).one().id}/delete",
+                       {"data": {}}),
+         setup=_cash_entry_of_a),
+    Case("books.contributions", {"ketua_a"},
+         lambda w, s: ("/my-kube/kube-kelapa-a/books/contributions", {"data": {f"c-{w.anggota_a.id}": "12"}})),
+    Case("books.settings", {"ketua_a"},
+         lambda w, s: ("/my-kube/kube-kelapa-a/books/settings",
+                       {"data": {"share_basis": "contribution", "contribution_unit": "kg"}})),
 ]
 
 

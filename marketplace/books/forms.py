@@ -34,7 +34,8 @@ class EntryForm(Form):
 
 
 class SettingsForm(Form):
-    share_basis = RadioField(_l("Share the profit"), choices=[SelectChoice(b.value, SHARE_BASIS_LABELS[b]) for b in ShareBasis],
+    share_basis = RadioField(_l("Share the profit"),
+                             choices=[SelectChoice(b.value, SHARE_BASIS_LABELS[b]) for b in ShareBasis],
                              validators=[DataRequired()])
     contribution_unit = StringField(_l("Unit of contribution (e.g. hari, kg)"),
                                     validators=[Optional(), Length(max=20)])

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from marketplace.auth.models import User
 from marketplace.books.models import (
@@ -117,7 +117,8 @@ def _utc_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, dateti
     return start, end
 
 
-def _month_of_time(session: Session, column: ColumnElement[datetime], tz: ZoneInfo) -> ColumnElement[str]:
+def _month_of_time(session: Session, column: ColumnElement[datetime] | InstrumentedAttribute[datetime],
+                   tz: ZoneInfo) -> ColumnElement[str]:
     """'YYYY-MM' of a UTC timestamp in local time, in the database (SQLite or PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone(str(tz.key), column), "YYYY-MM")
@@ -126,7 +127,7 @@ def _month_of_time(session: Session, column: ColumnElement[datetime], tz: ZoneIn
     return func.strftime("%Y-%m", column, f"{int(offset.total_seconds() // 60):+d} minutes")
 
 
-def _month_of_day(session: Session, column: ColumnElement[date]) -> ColumnElement[str]:
+def _month_of_day(session: Session, column: ColumnElement[date] | InstrumentedAttribute[date]) -> ColumnElement[str]:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.strftime("%Y-%m", column)
@@ -252,7 +253,7 @@ def require_finance_reader(session: Session, actor: User, kube_id: int) -> Kube:
     return kube
 
 
-def finance(session: Session, actor: User, kube_id: int, first: date, last: date,
+def finance(session: Session, actor: User, kube_id: int, first: date | None, last: date | None,
             tz: ZoneInfo = LOCAL_TZ) -> list[MonthFigures]:
     """The KUBE's monthly figures for the API (officers, facilitators, operators)."""
     require_finance_reader(session, actor, kube_id)
