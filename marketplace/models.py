@@ -32,17 +32,18 @@ from marketplace.sourcing.models import (
     SourcingRequest,
     SupplyContract,
 )
+from marketplace.stories.models import Story, StoryPhoto
 
 __all__ = [
-    "BookSettings",
-    "CashEntry",
-    "Contribution",
     "ApiToken",
+    "BookSettings",
     "CartItem",
+    "CashEntry",
     "Category",
     "ChainProcess",
     "Checkout",
     "ContractDelivery",
+    "Contribution",
     "FacilitatorAssignment",
     "Kube",
     "KubeMember",
@@ -68,6 +69,8 @@ __all__ = [
     "SearchLog",
     "SearchOutbox",
     "SourcingRequest",
+    "Story",
+    "StoryPhoto",
     "SupplyChain",
     "SupplyContract",
     "User",

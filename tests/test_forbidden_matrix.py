@@ -30,6 +30,8 @@ from marketplace.orders.services import Delivery
 from marketplace.payments.models import Refund
 from marketplace.sourcing import services as sourcing
 from marketplace.sourcing.models import ContractDelivery, Lot, Quote, SourcingRequest, SupplyContract
+from marketplace.stories import services as stories
+from marketplace.stories.models import Story, StoryPhoto
 from tests import factories
 from tests.conftest import login
 from tests.factories import World
@@ -45,6 +47,26 @@ OPERATORS = {"operator"}
 def _cash_entry_of_a(world: World, session: Session) -> None:
     session.add(CashEntry(kube_id=world.kube_a.id, direction=Direction.EXPENSE, category=Category.TRANSPORT,
                           amount=5_000, occurred_on=date(2026, 1, 5)))
+
+
+def _story_draft(world: World, session: Session) -> Story:
+    return stories.create_story(session, world.facilitator_a, world.kube_a.id,
+                                 stories.StoryInput(title="Cerita", summary="Singkat", body="Isi cerita."))
+
+
+def _story_with_photo(world: World, session: Session) -> None:
+    story = _story_draft(world, session)
+    session.add(StoryPhoto(story_id=story.id, key="5a" + "0" * 30, width=10, height=10))
+
+
+def _story_submitted(world: World, session: Session) -> Story:
+    story = _story_draft(world, session)
+    return stories.submit_story(session, world.facilitator_a, story.id)
+
+
+def _story_published(world: World, session: Session) -> None:
+    story = _story_submitted(world, session)
+    stories.publish_story(session, world.operator, story.id)
 
 
 @dataclass
@@ -451,6 +473,26 @@ CASES = [
     Case("books.settings", {"ketua_a"},
          lambda w, s: ("/my-kube/kube-kelapa-a/books/settings",
                        {"data": {"share_basis": "contribution", "contribution_unit": "kg"}})),
+    # Success stories: the KUBE's facilitator writes them; operators publish, send back and unpublish.
+    Case("stories.new_story", {"facilitator_a"},
+     lambda w, s: ("/stories/new?kube=kube-kelapa-a",
+                   {"data": {"title": "Cerita Baru", "summary": "Singkat", "body": "Isi", "save": "1"}})),
+    Case("stories.edit_story", {"facilitator_a"},
+     lambda w, s: ("/stories/cerita/edit", {"data": {"title": "Cerita Berubah", "save": "1"}}),
+         setup=_story_draft),
+    Case("stories.submit", {"facilitator_a"}, lambda w, s: ("/stories/cerita/submit", {"data": {}}),
+         setup=_story_draft),
+    Case("stories.delete_photo", {"facilitator_a"},
+     lambda w, s: (f"/stories/cerita/photos/{s.scalars(select(StoryPhoto.id)).one()}/delete", {"data": {}}),
+         setup=_story_with_photo),
+    Case("stories.publish", {"operator"}, lambda w, s: ("/stories/cerita/publish", {"data": {}}),
+         setup=_story_submitted),
+    Case("stories.send_back", {"operator"},
+     lambda w, s: ("/stories/cerita/send-back", {"data": {"note": "Tambah foto."}}),
+         setup=_story_submitted),
+    Case("stories.unpublish", {"operator"},
+     lambda w, s: ("/stories/cerita/unpublish", {"data": {"note": "Izin foto?"}}),
+         setup=_story_published),
 ]
 
 

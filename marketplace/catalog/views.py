@@ -12,6 +12,7 @@ from marketplace import regions
 from marketplace.catalog import bp, services
 from marketplace.catalog.models import BusinessKind
 from marketplace.catalog.permissions import Action, allowed_actions
+from marketplace.stories import services as stories
 from marketplace.web import db_session, query_int, query_page, url_with
 
 
@@ -41,7 +42,7 @@ def _viewer() -> services.User | None:
 @bp.route("/")
 def home() -> str:
     data = services.home_page(db_session())
-    return render_template("catalog/home.html", data=data)
+    return render_template("catalog/home.html", data=data, stories=stories.latest_published(db_session()))
 
 
 @bp.route("/products")
