@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,78 @@ class ConfigError(RuntimeError):
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Graduation readiness (docs/graduation.md): the rules that say when a KUBE is ready for KUR credit and to leave
+# social assistance. Every figure is a setting because the programme, not the code, decides them.
+GRADUATION_RULE_NAMES = ("sales", "profit", "trend", "books", "verified")
+GRADUATION_DEFAULT_WEIGHTS = "sales=30,profit=30,trend=15,books=15,verified=10"
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from MARKETPLACE_<name> between `low` and `high`; anything else stops the app."""
+    raw = env.get(f"MARKETPLACE_{name}", str(default)).strip().replace("_", "")
+    if not raw.lstrip("-").isdigit() or not raw.isascii():
+        raise ConfigError(f"MARKETPLACE_{name} must be a whole number, not {raw!r}.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ConfigError(f"MARKETPLACE_{name} must be between {low} and {high}, not {value}.")
+    return value
+
+
+def _bool_setting(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(f"MARKETPLACE_{name}")
+    if raw is None:
+        return default
+    text = raw.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"MARKETPLACE_{name} must be true or false, not {raw!r}.")
+
+
+def _graduation(env: Mapping[str, str]) -> dict[str, Any]:
+    """MARKETPLACE_GRADUATION_* as plain values (marketplace.graduation.rules.Rules reads them)."""
+    sales_months = _int_setting(env, "GRADUATION_SALES_MONTHS", 6, 1, 36)
+    book_window = _int_setting(env, "GRADUATION_BOOK_WINDOW", 6, 2, 36)
+    book_months = _int_setting(env, "GRADUATION_BOOK_MONTHS", 5, 0, 36)
+    if book_months > book_window:
+        raise ConfigError("MARKETPLACE_GRADUATION_BOOK_MONTHS cannot be more than MARKETPLACE_GRADUATION_BOOK_WINDOW "
+                          f"({book_months} > {book_window}).")
+    weights: dict[str, int] = {}
+    raw_weights = env.get("MARKETPLACE_GRADUATION_WEIGHTS", GRADUATION_DEFAULT_WEIGHTS)
+    for part in raw_weights.split(","):
+        if not part.strip():
+            continue
+        name, sep, value = (piece.strip() for piece in part.partition("="))
+        if not sep or name not in GRADUATION_RULE_NAMES or not value.isascii() or not value.isdigit():
+            raise ConfigError("MARKETPLACE_GRADUATION_WEIGHTS must look like "
+                              f"{GRADUATION_DEFAULT_WEIGHTS!r} (rules: {', '.join(GRADUATION_RULE_NAMES)}), "
+                              f"not {raw_weights!r}.")
+        if name in weights:
+            raise ConfigError(f"MARKETPLACE_GRADUATION_WEIGHTS names {name!r} twice.")
+        weights[name] = int(value)
+        if weights[name] > 1000:
+            raise ConfigError("Each MARKETPLACE_GRADUATION_WEIGHTS weight must be between 0 and 1000.")
+    if sum(weights.values()) <= 0:
+        raise ConfigError("MARKETPLACE_GRADUATION_WEIGHTS must give at least one rule a weight above 0.")
+    return {
+        # KUR Super Mikro and KUR Mikro need a business running 6 months (Permenko 1/2022).
+        "SALES_MONTHS": sales_months,
+        # Whole Rupiah of profit per member per month (average over PROFIT_MONTHS complete months).
+        "PROFIT_PER_MEMBER": _int_setting(env, "GRADUATION_PROFIT_PER_MEMBER", 500_000, 0, 10**9),
+        "PROFIT_MONTHS": _int_setting(env, "GRADUATION_PROFIT_MONTHS", 6, 2, 36),
+        # The last TREND_MONTHS months' profit against the TREND_MONTHS before: "stable" down to this percent.
+        "TREND_MONTHS": _int_setting(env, "GRADUATION_TREND_MONTHS", 3, 2, 12),
+        "TREND_STABLE_PERCENT": _int_setting(env, "GRADUATION_TREND_STABLE_PERCENT", 90, 0, 100),
+        "BOOK_MONTHS": book_months,
+        "BOOK_WINDOW": book_window,
+        "REQUIRE_VERIFIED": _bool_setting(env, "GRADUATION_REQUIRE_VERIFIED", True),
+        "CLOSE_SCORE": _int_setting(env, "GRADUATION_CLOSE_SCORE", 60, 0, 100),
+        # Rules left out of the setting weigh 0 (they are still shown and still needed for "ready").
+        "WEIGHTS": {name: weights.get(name, 0) for name in GRADUATION_RULE_NAMES},
+    }
 
 
 def load_config(instance_path: str) -> dict[str, Any]:
@@ -70,6 +143,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SEARCH_INDEXER": env.get("MARKETPLACE_SEARCH_INDEXER", "thread"),
         "SEARCH_INTERVAL": float(env.get("MARKETPLACE_SEARCH_INTERVAL", "0.5")),
         "SEARCH_BUILD_PROCS": int(env.get("MARKETPLACE_SEARCH_BUILD_PROCS", "2")),
+        "GRADUATION": _graduation(env),
     }
     # Requests may be a little bigger than one upload (several photos + form fields).
     config["MAX_CONTENT_LENGTH"] = int(
