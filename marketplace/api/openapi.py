@@ -561,6 +561,84 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/insights/regions": {
+        "get": {
+            "operationId": "getRegionInsights",
+            "tags": ["insights"],
+            "summary": "Demand insights for operators and ministry / Dinas Sosial staff: per province (or per "
+                       "kabupaten/kota of ?province=) active KUBEs, orders sold, sales, contract sales and open "
+                       "sourcing requests; top products and categories; national search demand. Aggregates only.",
+            "security": _BEARER,
+            "parameters": [
+                _query("province", "Province code (Kemendagri), e.g. 72: rows become its kabupaten/kota. "
+                       "A kabupaten code (72.01) here is read as ?kabupaten=.",
+                       {"type": "string", "maxLength": 13}),
+                _query("kabupaten", "Kabupaten/kota code, e.g. 72.01 (must be in ?province= when both are given).",
+                       {"type": "string", "maxLength": 13}),
+                _query("from", "First day, YYYY-MM-DD, or a month YYYY-MM (its first day). Default: the first "
+                       "day of the month 11 months before ?to=.", {"type": "string", "maxLength": 10}),
+                _query("to", "Last day, YYYY-MM-DD, or a month YYYY-MM (its last day). Default: today "
+                       "(Asia/Jakarta). At most 60 months in all.", {"type": "string", "maxLength": 10}),
+            ],
+            "responses": {
+                "200": _json({
+                    "type": "object",
+                    "required": ["period", "region", "total", "rows", "months", "top_products", "top_categories",
+                                 "searches", "open_requests"],
+                    "properties": {
+                        "period": {"type": "object", "properties": {
+                            "from": {"type": "string", "format": "date"},
+                            "to": {"type": "string", "format": "date"}}},
+                        "region": {"type": "object", "properties": {
+                            "province": {**_REGION, "nullable": True},
+                            "kabupaten": {**_REGION, "nullable": True},
+                            "rows_level": {"type": "string", "enum": ["province", "kabupaten"]}}},
+                        "total": {"type": "object", "description": "The whole region chosen (or Indonesia).",
+                                  "properties": {name: {"type": "integer"} for name in (
+                                      "active_kubes", "orders", "sales", "contract_sales", "total_sales",
+                                      "open_requests")}},
+                        "rows": {"type": "array", "description": "Regions with any KUBE, sale or open request, "
+                                 "biggest sales first. Sales in whole Rupiah, in the selling KUBE's region.",
+                                 "items": {"type": "object", "properties": {
+                                     "region": _REGION,
+                                     **{name: {"type": "integer"} for name in (
+                                         "active_kubes", "orders", "sales", "contract_sales", "total_sales",
+                                         "open_requests")}}}},
+                        "months": {"type": "array", "items": {"type": "object", "properties": {
+                            "month": {"type": "string", "example": "2025-03"}, "orders": {"type": "integer"},
+                            "sales": {"type": "integer"}, "contract_sales": {"type": "integer"}}}},
+                        "top_products": {"type": "array", "description": "By product name and unit, across KUBEs.",
+                                         "items": {"type": "object", "properties": {
+                                             "name": {"type": "string"}, "unit": {"type": "string"},
+                                             "quantity": {"type": "integer"}, "orders": {"type": "integer"},
+                                             "kubes": {"type": "integer"}, "sales": {"type": "integer"}}}},
+                        "top_categories": {"type": "array", "items": {"type": "object", "properties": {
+                            "slug": {"type": "string"}, "name_id": {"type": "string"}, "name_en": {"type": "string"},
+                            "orders": {"type": "integer"}, "sales": {"type": "integer"}}}},
+                        "searches": {"type": "object", "description": "National: the search log keeps no region.",
+                                     "properties": {
+                                         "scope": {"type": "string", "enum": ["national"]},
+                                         "total": {"type": "integer"},
+                                         "top": {"type": "array", "items": {"type": "object", "properties": {
+                                             "query": {"type": "string"}, "searches": {"type": "integer"},
+                                             "max_results": {"type": "integer"}}}},
+                                         "no_results": {"type": "array", "items": {"type": "object", "properties": {
+                                             "query": {"type": "string"}, "searches": {"type": "integer"}}}}}},
+                        "open_requests": {"type": "array", "description": "Open today, delivered in the region.",
+                                          "items": {"type": "object", "properties": {
+                                              "item": {"type": "string"}, "item_name": {"type": "string"},
+                                              "unit": {"type": "string"}, "requests": {"type": "integer"},
+                                              "quantity": {"type": "string", "description":
+                                                           "Decimal: the sum of the quantities per delivery.",
+                                                           "example": "150.5"}}}},
+                    },
+                }, "The figures for the period and region."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+            },
+        },
+    },
     "/kubes/{slug}/finance": {
         "get": {
             "operationId": "getKubeFinance",
@@ -801,7 +879,7 @@ SPEC: dict[str, Any] = {
         '{"error": {"code", "message", "field"}}.',
     },
     "servers": [{"url": "/api/v1"}],
-    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "supply-chains", "search", "meta")],
+    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "supply-chains", "search", "insights", "meta")],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,
