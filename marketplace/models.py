@@ -11,6 +11,7 @@ from marketplace.catalog.models import (
     ProductPhoto,
 )
 from marketplace.chains.models import ChainProcess, ProcessFlow, ProcessKube, SupplyChain
+from marketplace.facilitator.models import VisitPhoto, VisitReport
 from marketplace.ledger.models import LedgerEntry, Payout
 from marketplace.orders.models import (
     CartItem,
@@ -74,4 +75,6 @@ __all__ = [
     "SupplyChain",
     "SupplyContract",
     "User",
+    "VisitPhoto",
+    "VisitReport",
 ]

@@ -24,6 +24,8 @@ from marketplace.books.models import CashEntry, Category, Direction
 from marketplace.catalog.models import KubeMember, KubeStatus, ProductPhoto, ProductStatus
 from marketplace.chains.models import ProcessKube
 from marketplace.extensions import db
+from marketplace.facilitator import services as visits
+from marketplace.facilitator.models import VisitReport
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus
 from marketplace.orders.services import Delivery
@@ -42,6 +44,11 @@ KUBE_A_EDITORS = {"anggota_a", "ketua_a", "facilitator_a", "operator"}
 KUBE_A_MANAGERS = {"ketua_a", "facilitator_a", "operator"}
 KUBE_A_REVIEWERS = {"facilitator_a", "operator"}
 OPERATORS = {"operator"}
+
+
+def _visit_of_a(world: World, session: Session) -> None:
+    visits.create_visit(session, world.facilitator_a, world.kube_a.id,
+                        visits.VisitInput(visited_on=date(2025, 6, 1), notes="Kunjungan"))
 
 
 def _cash_entry_of_a(world: World, session: Session) -> None:
@@ -459,6 +466,14 @@ CASES = [
          lambda w, s: ("/chains/rantai-kelapa/sell?sabut=100&period=week",
                        {"data": {"process": "kupas", "item": "tempurung", "kube": str(w.kube_a.id)}}),
          setup=lambda w, s: factories.make_chain(s, w)),
+    # Field visit reports: only a facilitator assigned to the KUBE writes them (operators only read them).
+    Case("facilitator.new_visit", {"facilitator_a"},
+         lambda w, s: ("/facilitator/kubes/kube-kelapa-a/visits/new",
+                       {"data": {"visited_on": "2025-06-01", "notes": "Kunjungan rutin"}})),
+    Case("facilitator.edit_visit", {"facilitator_a"},
+         lambda w, s: (f"/facilitator/visits/{s.scalars(select(VisitReport.id)).one()}/edit",
+                       {"data": {"visited_on": "2025-06-01", "notes": "Versi baru"}}),
+         setup=_visit_of_a),
     # The cash book: only the KUBE's officers (ketua, sekretaris, bendahara) write in it.
     Case("books.add_entry", {"ketua_a"},
          lambda w, s: ("/my-kube/kube-kelapa-a/books/entries",
