@@ -879,7 +879,8 @@ SPEC: dict[str, Any] = {
         '{"error": {"code", "message", "field"}}.',
     },
     "servers": [{"url": "/api/v1"}],
-    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "supply-chains", "search", "insights", "meta")],
+    "tags": [{"name": name} for name in ("auth", "kubes", "products", "orders", "supply-chains", "search",
+                                         "insights", "meta")],
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,
