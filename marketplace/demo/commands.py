@@ -37,7 +37,8 @@ def load_command(if_empty: bool, force: bool, image_scale: float) -> None:
         click.echo("The database already has users: demo data not loaded (drop --if-empty to complete it).")
         return
     summary = load_demo(session, current_app.config["MEDIA_ROOT"], image_scale=image_scale,
-                        fee_bps=current_app.config["PLATFORM_FEE_BPS"])
+                        fee_bps=current_app.config["PLATFORM_FEE_BPS"],
+                        private_media_root=current_app.config["PRIVATE_MEDIA_ROOT"])
     session.commit()
     click.echo(_describe(summary))
 

@@ -33,6 +33,7 @@ class PlatformUserData:
     phone: str | None = None
     is_facilitator: bool = False
     is_operator: bool = False
+    is_ministry: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ PLATFORM_USERS: tuple[PlatformUserData, ...] = (
     PlatformUserData(f"airkelapa@{EMAIL_DOMAIN}", "Sari Lestari", "order taker", "0812-9080-3316"),
     PlatformUserData(f"arang@{EMAIL_DOMAIN}", "Andi Baso", "order taker", "0813-4255-6020"),
     PlatformUserData(f"admin@{EMAIL_DOMAIN}", "Admin Pasar KUBE", "operator", is_operator=True),
+    PlatformUserData(f"kemensos@{EMAIL_DOMAIN}", "Ratna Kemensos", "ministry / Dinas Sosial", is_ministry=True),
     # More buyers, so that products and KUBEs have reviews from several people (see DEMO_ORDERS).
     PlatformUserData(f"maya.anggraeni@{EMAIL_DOMAIN}", "Maya Anggraeni", "buyer", "0857-2214-9083"),
     PlatformUserData(f"budi.santoso@{EMAIL_DOMAIN}", "Budi Santoso", "buyer", "0812-6630-1147"),
@@ -172,6 +174,7 @@ SIGN_IN_ORDER: tuple[tuple[str, str], ...] = (
     (FACILITATOR_BANGGAI, "facilitator (Banggai KUBEs, incl. a draft to verify)"),
     (f"offtaker@{EMAIL_DOMAIN}", "order taker (PT Sabun Nusantara Ekspor)"),
     (f"admin@{EMAIL_DOMAIN}", "operator"),
+    (f"kemensos@{EMAIL_DOMAIN}", "ministry / Dinas Sosial (graduation readiness, demand insights)"),
 )
 
 ORDER_TAKERS: tuple[OrderTakerData, ...] = (

@@ -37,6 +37,8 @@ from marketplace.catalog.models import (
 from marketplace.common import slugify, utcnow
 from marketplace.demo import data, images
 from marketplace.demo.chains import load_chain
+from marketplace.demo.field import load_field
+from marketplace.demo.history import load_history
 from marketplace.demo.sourcing import load_sourcing
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus
@@ -120,6 +122,7 @@ class _Loader:
         phone: str | None = None,
         is_facilitator: bool = False,
         is_operator: bool = False,
+        is_ministry: bool = False,
         created_at: datetime | None = None,
     ) -> User:
         user = self.session.scalar(select(User).where(User.email == email))
@@ -131,6 +134,7 @@ class _Loader:
                 password_hash=self.password_hash,
                 is_facilitator=is_facilitator,
                 is_operator=is_operator,
+                is_ministry=is_ministry,
                 locale="id",
                 created_at=created_at or self.days_ago(90, 150),
             )
@@ -173,6 +177,7 @@ class _Loader:
                 phone=item.phone,
                 is_facilitator=item.is_facilitator,
                 is_operator=item.is_operator,
+                is_ministry=item.is_ministry,
                 created_at=self.days_ago(150, 200),
             )
             for item in data.PLATFORM_USERS
@@ -424,6 +429,7 @@ def load_demo(
     image_scale: float = 1.0,
     now: datetime | None = None,
     fee_bps: int = 0,
+    private_media_root: str | Path | None = None,
 ) -> DemoSummary:
     """Create whatever part of the demo content is missing (flushes, never commits).
 
@@ -441,6 +447,11 @@ def load_demo(
     loader.load_orders(users, fee_bps)
     loader.created["supply chains"] = load_chain(session)
     loader.created["sourcing requests"] = load_sourcing(session, loader.now, fee_bps)
+    loader.created["history orders"] = load_history(session, loader.now, fee_bps)
+    # Visit photos are private (the app's PRIVATE_MEDIA_ROOT, by default next to the public media).
+    private = private_media_root or Path(media_root).parent / "private-media"
+    loader.created["visit reports and stories"] = load_field(session, loader.now, media_root, private,
+                                                            image_scale=image_scale)
     return DemoSummary(
         categories=_count(session, Category.id),
         users=_count(session, User.id),
