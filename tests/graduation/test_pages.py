@@ -77,7 +77,7 @@ def test_one_kube_shows_each_rule_its_figures_and_the_chart(session: Session, wo
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     _clean_html(html)
-    assert "Close · 85" in html
+    assert "Nearly ready · 85" in html
     assert "Business running: sales every month" in html and "Cash book kept" in html
     assert "Profit rising or stable" in html and "KUBE verified" in html
     assert "cash-book entries in 5 more months" in html
