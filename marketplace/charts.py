@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 40
+# Sized for a phone: at ~350 px wide the 12 px texts stay readable; wider screens scale it up.
+WIDTH, HEIGHT = 440, 250
+LEFT, RIGHT, TOP, BOTTOM = 46, 6, 10, 42
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def month_chart(points: Sequence[Point], *, title: str, income_label: str, expen
                          f"{escape(label)}: {escape(short_rupiah(amount))}</title></rect>")
         cx = LEFT + slot * (i + 0.5)
         line.append(f"{cx:.1f},{y(point.profit):.1f}")
-        # Every label on a wide chart, every other one when months crowd a phone's width.
-        if len(points) <= 12 or i % 2 == 0:
+        # Every month's label while there is room, else every other one (the newest always).
+        if len(points) <= 7 or (len(points) - 1 - i) % 2 == 0:
             parts.append(f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" class="tick">'
                          f"{escape(point.label)}</text>")
     if line:
@@ -111,7 +112,7 @@ def month_chart(points: Sequence[Point], *, title: str, income_label: str, expen
     legend_y = HEIGHT - 8
     for j, (css, label) in enumerate((("bar-income", income_label), ("bar-expense", expenses_label),
                                       ("line-profit-key", profit_label))):
-        lx = LEFT + j * 150
+        lx = LEFT + j * 130
         parts.append(f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" class="{css}"/>'
                      f'<text x="{lx + 14}" y="{legend_y}" class="legend">{escape(label)}</text>')
     parts.append("</svg>")
