@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app. Config: defaults < MARKETPLACE_* variables < test_config."""
-    from marketplace.config import check_production, load_config
+    from marketplace.config import check_media_roots, check_production, load_config
 
     app = Flask(
         __name__,
@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     check_production(app.config)
+    check_media_roots(app.config)
 
     from marketplace.web import IdConverter
 

@@ -171,6 +171,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
     return config
 
 
+def check_media_roots(config: Mapping[str, Any]) -> None:
+    """Private photos (receipts, field visits) must not sit where /media serves every file."""
+    public = Path(config["MEDIA_ROOT"]).resolve()
+    private = Path(config["PRIVATE_MEDIA_ROOT"]).resolve()
+    if private == public or public in private.parents or private in public.parents:
+        raise ConfigError("MARKETPLACE_PRIVATE_MEDIA_ROOT must be outside MARKETPLACE_MEDIA_ROOT (and not contain "
+                          "it): everything under the media root is served to anyone at /media.")
+
+
 def check_production(config: dict[str, Any]) -> None:
     """Refuse to start a production app with settings that are only safe on a laptop."""
     if config.get("ENV_NAME") != "production":

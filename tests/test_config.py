@@ -84,3 +84,14 @@ def test_payment_windows_come_from_the_settings(monkeypatch: pytest.MonkeyPatch)
     assert {m.value: w.total_seconds() for m, w in settings["payment_windows"].items()} == {
         "manual": 7200, "stripe": 900, "cod": 3 * 24 * 3600}
     assert settings["payments"].methods == ("manual", "cod")
+
+
+@pytest.mark.parametrize("private", ["media/private", "media", "."])
+def test_private_photos_never_sit_under_the_public_media(monkeypatch: pytest.MonkeyPatch, tmp_path: object,
+                                                         private: str) -> None:
+    monkeypatch.setenv("MARKETPLACE_MEDIA_ROOT", f"{tmp_path}/media")
+    monkeypatch.setenv("MARKETPLACE_PRIVATE_MEDIA_ROOT", f"{tmp_path}/{private}")
+    with pytest.raises(ConfigError, match="PRIVATE_MEDIA_ROOT"):
+        create_app()
+    monkeypatch.setenv("MARKETPLACE_PRIVATE_MEDIA_ROOT", f"{tmp_path}/private-media")
+    assert create_app().config["PRIVATE_MEDIA_ROOT"].endswith("private-media")

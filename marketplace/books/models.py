@@ -66,7 +66,7 @@ class CashEntry(db.Model):  # type: ignore[name-defined]
     amount: Mapped[int] = mapped_column(BigInteger)
     occurred_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
-    receipt_key: Mapped[str | None] = mapped_column(String(64))
+    receipt_key: Mapped[str | None] = mapped_column(String(64), index=True)  # receipts are found by it
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

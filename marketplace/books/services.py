@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from marketplace.auth.models import User
@@ -45,6 +45,10 @@ from marketplace.common import N_, NotFoundError, PermissionDenied, ValidationEr
 from marketplace.ledger.models import EntryKind, LedgerEntry
 
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+# The easternmost zone of Indonesia (WIT): a date is "in the future" only once it is so everywhere, so a KUBE in
+# Papua can write today's entry in its early morning.
+LATEST_TZ = ZoneInfo("Asia/Jayapura")
+EARLIEST_DAY = date(2000, 1, 1)
 
 # Ledger kinds that are income (refunds are negative income) and expenses (stored negative, shown positive).
 INCOME_KINDS = (EntryKind.SALE, EntryKind.DELIVERY, EntryKind.REFUND, EntryKind.CONTRACT, EntryKind.CHAIN_SALE)
@@ -143,17 +147,28 @@ def _key(month: date) -> str:
 @dataclass(frozen=True)
 class MonthFigures:
     """One KUBE's month. `sales` is the part of income that came through the platform (orders, contracts,
-    chains); `entries` counts the hand-written entries (a sign that the book is kept)."""
+    chains); `grants` the aid or grants written in as income (money in, but not earned: graduation readiness
+    leaves it out); `entries` counts the hand-written entries (a sign that the book is kept)."""
 
     month: date
     income: int = 0
     expenses: int = 0
     sales: int = 0
     entries: int = 0
+    grants: int = 0
 
     @property
     def profit(self) -> int:
         return self.income - self.expenses
+
+    @property
+    def earned(self) -> int:
+        """Income from the business itself: everything but aid and grants."""
+        return self.income - self.grants
+
+    @property
+    def earned_profit(self) -> int:
+        return self.earned - self.expenses
 
 
 def monthly_figures(session: Session, kube_ids: Sequence[int], first: date, last: date,
@@ -179,8 +194,10 @@ def monthly_figures(session: Session, kube_ids: Sequence[int], first: date, last
             else:
                 bucket["expenses"] -= int(amount)
         cash_month = _month_of_day(session, CashEntry.occurred_on)
-        for kube_id, month, direction, amount, count in session.execute(
-            select(CashEntry.kube_id, cash_month, CashEntry.direction, func.sum(CashEntry.amount), func.count())
+        grant = func.sum(case((CashEntry.category == Category.GRANT, CashEntry.amount), else_=0))
+        for kube_id, month, direction, amount, count, grants in session.execute(
+            select(CashEntry.kube_id, cash_month, CashEntry.direction, func.sum(CashEntry.amount), func.count(),
+                   grant)
             .where(CashEntry.kube_id.in_(ids), CashEntry.occurred_on >= months[0],
                    CashEntry.occurred_on <= month_end(months[-1]))
             .group_by(CashEntry.kube_id, cash_month, CashEntry.direction)
@@ -188,6 +205,7 @@ def monthly_figures(session: Session, kube_ids: Sequence[int], first: date, last
             bucket = totals[(kube_id, month)]
             bucket["income" if Direction(direction) == Direction.INCOME else "expenses"] += int(amount)
             bucket["entries"] += int(count)
+            bucket["grants"] += int(grants or 0)
     return {
         kube_id: [MonthFigures(month, **totals.get((kube_id, _key(month)), {})) for month in months]
         for kube_id in ids
@@ -305,12 +323,12 @@ def add_entry(session: Session, actor: User, kube_id: int, data: EntryInput, rec
         raise ValidationError(N_("This category does not fit the entry's side (income or expense)."),
                               field="category")
     amount = _clean_amount(data.amount)
-    today = (now or utcnow()).astimezone(tz).date()
+    today = (now or utcnow()).astimezone(LATEST_TZ).date()
     if data.occurred_on is None:
         raise ValidationError(N_("Give the date."), field="occurred_on")
     if data.occurred_on > today:
         raise ValidationError(N_("The date cannot be in the future."), field="occurred_on")
-    if data.occurred_on < date(2000, 1, 1):
+    if data.occurred_on < EARLIEST_DAY:
         raise ValidationError(N_("The date is too far in the past."), field="occurred_on")
     note = clean_text(data.note, field="note", max_length=500, required=False)
     entry = CashEntry(kube_id=kube.id, direction=direction, category=category, amount=amount,

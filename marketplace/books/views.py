@@ -16,7 +16,7 @@ from marketplace.books.models import Direction, ShareBasis
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Kube
 from marketplace.catalog.permissions import Action, allowed_actions
-from marketplace.common import DomainError, ValidationError
+from marketplace.common import DomainError, ValidationError, utcnow
 from marketplace.extensions import db
 from marketplace.media import delete_when_committed, keep_if_committed, store_image
 from marketplace.web import (
@@ -49,7 +49,8 @@ def _page(kube: Kube, month: date, entry_form: EntryForm | None = None,
     book = services.month_book(db_session(), user, kube.id, month)
     figures = services.history(db_session(), user, kube.id)
     if entry_form is None:
-        entry_form = EntryForm(formdata=None, occurred_on=min(services.month_end(month), date.today()))
+        today = utcnow().astimezone(services.LOCAL_TZ).date()
+        entry_form = EntryForm(formdata=None, occurred_on=min(services.month_end(month), today))
         entry_form.fill_choices()
     if settings_form is None:
         settings_form = SettingsForm(formdata=None, share_basis=book.chosen_basis.value,
@@ -104,7 +105,9 @@ def add_entry(slug: str) -> str | Response:
             db.session.commit()
             flash(_("The entry is in the cash book."), "success")
             return _back(kube, services.month_start(day))
-    month = services.month_start(form.occurred_on.data) if form.occurred_on.data else _month_arg()
+    # The page behind the refused form shows the month typed, if it is one the book can show.
+    typed = form.occurred_on.data
+    month = services.month_start(typed) if typed and typed >= services.EARLIEST_DAY else _month_arg()
     return _page(kube, min(month, services.this_month()), entry_form=form)
 
 

@@ -29,10 +29,7 @@ from marketplace.catalog.models import Kube
 from marketplace.common import N_, NotFoundError, utcnow
 from marketplace.facilitator import services
 from marketplace.facilitator.models import VisitReport
-from marketplace.orders.models import Order, OrderStatus
-
-# Orders that never became a sale are not counted.
-NOT_ORDERS = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+from marketplace.orders.models import SOLD_STATUSES, Order
 
 
 def last_month(now: datetime | None = None, tz: ZoneInfo = LOCAL_TZ) -> date:
@@ -69,7 +66,7 @@ def _orders(session: Session, kube_ids: Sequence[int], month: date, tz: ZoneInfo
     end = datetime.combine(add_months(month, 1), time(), tz).astimezone(UTC)
     return dict(session.execute(
         select(Order.kube_id, func.count()).where(Order.kube_id.in_(list(kube_ids)), Order.created_at >= start,
-                                                  Order.created_at < end, Order.status.not_in(NOT_ORDERS))
+                                                  Order.created_at < end, Order.status.in_(SOLD_STATUSES))
         .group_by(Order.kube_id)).all())
 
 

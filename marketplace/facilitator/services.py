@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from marketplace import media
 from marketplace.auth.models import User
 from marketplace.books.models import CashEntry
-from marketplace.books.services import LOCAL_TZ, add_months, monthly_figures, this_month
+from marketplace.books.services import LATEST_TZ, LOCAL_TZ, add_months, monthly_figures, this_month
 from marketplace.catalog.models import FacilitatorAssignment, Kube, KubeMember, Product, ProductStatus
 from marketplace.catalog.permissions import is_assigned_facilitator, member_role
 from marketplace.catalog.services import ImageLimits
@@ -51,7 +51,6 @@ MAX_PHOTOS = 10
 MAX_LINKS = 10
 MAX_LINK_LENGTH = 500
 # The latest clock in Indonesia (WIT, UTC+9): a visit made "today" in Papua is not in the future.
-LATEST_TZ = ZoneInfo("Asia/Jayapura")
 EARLIEST_VISIT = date(2000, 1, 1)
 
 
@@ -174,7 +173,9 @@ def glances(session: Session, kubes: Sequence[Kube], now: datetime | None = None
         .group_by(Product.kube_id)).all())
     late = dict(session.execute(
         select(Order.kube_id, func.count()).where(Order.kube_id.in_(ids), Order.status.in_(LATE_STATUSES),
-                                                  Order.paid_at.is_not(None), Order.paid_at < now - LATE_AFTER)
+                                                  # Cash on delivery is never "paid" while it waits: its
+                                                  # clock starts when it was placed.
+                                                  func.coalesce(Order.paid_at, Order.created_at) < now - LATE_AFTER)
         .group_by(Order.kube_id)).all())
     sources = [
         select(Order.kube_id.label("kube_id"), func.max(Order.updated_at).label("at"))

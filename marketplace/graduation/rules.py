@@ -157,10 +157,11 @@ class Readiness:
 
 
 def _sales(months: Sequence[MonthFigures], rules: Rules) -> RuleResult:
-    """Sales (income > 0, through the platform or written in the book) in each of the last N complete months."""
+    """Sales (income earned > 0, through the platform or written in the book; aid and grants do not count)
+    in each of the last N complete months."""
     streak = 0
     for month in reversed(months):
-        if month.income <= 0:
+        if month.earned <= 0:
             break
         streak += 1
     needed, last = rules.sales_months, months[-1].month
@@ -171,7 +172,7 @@ def _sales(months: Sequence[MonthFigures], rules: Rules) -> RuleResult:
                              "Sales in %(num)d months in a row up to %(month)s; KUR needs %(needed)d."),
                          streak, month=last, needed=needed)
     else:
-        earlier = next((m.month for m in reversed(months) if m.income > 0), None)
+        earlier = next((m.month for m in reversed(months) if m.earned > 0), None)
         reason = (_msg(N_("No sales in %(month)s; the last month with sales was %(last)s. KUR needs sales in "
                           "%(needed)d months in a row."), month=last, last=earlier, needed=needed)
                   if earlier else
@@ -182,9 +183,10 @@ def _sales(months: Sequence[MonthFigures], rules: Rules) -> RuleResult:
 
 
 def _profit(months: Sequence[MonthFigures], member_count: int, rules: Rules) -> RuleResult:
-    """Average monthly profit per member over the last complete months, against the threshold."""
+    """Average monthly profit per member over the last complete months, against the threshold (aid and grants
+    are money the group received, not profit it made: they are left out)."""
     window = months[-rules.profit_months:]
-    total = sum(m.profit for m in window)
+    total = sum(m.earned_profit for m in window)
     threshold = rules.profit_per_member
     title = _msg(N_("Profit per member"))
     if member_count <= 0:
@@ -212,8 +214,8 @@ def _trend(months: Sequence[MonthFigures], rules: Rules) -> RuleResult:
     by the average of the others. Whether the six-month level is good enough is the profit rule's question."""
     n, percent = rules.trend_months, rules.trend_stable_percent
     recent_months = months[-n:]
-    recent = sum(m.profit for m in recent_months)
-    previous = sum(m.profit for m in months[-2 * n:-n])
+    recent = sum(m.earned_profit for m in recent_months)
+    previous = sum(m.earned_profit for m in months[-2 * n:-n])
     title = _msg(N_("Profit rising or stable"))
     note = None
     if previous > 0:
@@ -224,8 +226,8 @@ def _trend(months: Sequence[MonthFigures], rules: Rules) -> RuleResult:
                       months=n, recent=_rp(recent), previous=_rp(previous), share=recent * 100 // previous,
                       stable=percent)
         if not passed:
-            weakest = min(recent_months, key=lambda m: m.profit)
-            others = recent - weakest.profit
+            weakest = min(recent_months, key=lambda m: m.earned_profit)
+            others = recent - weakest.earned_profit
             # The others' average stands in for the weak month: others * n / (n - 1) against the bar.
             if others * n * 100 >= previous * percent * (n - 1):
                 passed = True

@@ -12,7 +12,8 @@ Where a figure belongs:
 - contract sales are the KUBEs' paid deliveries against supply contracts (ledger CONTRACT entries);
 - active KUBEs are the KUBEs verified or active now (the public ones), whatever the period;
 - open sourcing requests are those open now that still want deliveries (until today or later), in the region
-  where they want the goods delivered; a request for a whole province counts for each of its kabupaten;
+  where they want the goods delivered; a request for a whole province counts in that province's row and total,
+  but in no kabupaten's row (it names none), and its item is listed when one of the province's kabupaten is chosen;
 - searches have no region (the search log keeps no user and no place): they are national figures.
 
 Days are local days (Asia/Jakarta). Each figure is one grouped query: a page costs the same number of queries
@@ -38,13 +39,11 @@ from marketplace.books.services import LOCAL_TZ, add_months, month_end, month_st
 from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Category, Kube, Product
 from marketplace.common import N_, PermissionDenied, ValidationError, utcnow
 from marketplace.ledger.models import EntryKind, LedgerEntry
-from marketplace.orders.models import Order, OrderLine, OrderStatus
+from marketplace.orders.models import SOLD_STATUSES, Order, OrderLine
 from marketplace.search.models import SearchLog
 from marketplace.sourcing.models import RequestStatus, SourcingRequest
 
 # Paid, and what follows payment; cancelled, expired and refunded orders are not sales.
-SOLD_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
-                 OrderStatus.COMPLETED)
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 60  # the longest period one request reads (five years)
 TOP = 10  # products, categories, searches and sourcing items listed

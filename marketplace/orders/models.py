@@ -39,6 +39,12 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+# A sale: paid, or on its way as cash on delivery (never cancelled, expired or refunded). Insights and the
+# facilitators' monthly reports count these.
+SOLD_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+                 OrderStatus.COMPLETED)
+
+
 class PaymentMethod(StrEnum):
     MANUAL = "manual"  # bank transfer to the platform account, with a unique amount code
     COD = "cod"  # cash on delivery or at pickup

@@ -227,3 +227,10 @@ def test_the_finance_api(session: Session, world: World, client: FlaskClient,
         bad = client.get(f"{url}?{query}", headers=bearer("operator"))
         assert bad.status_code == 400 and bad.get_json()["error"]["message"]
     assert client.get("/api/v1/kubes/no-such-kube/finance", headers=bearer("operator")).status_code == 404
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "9999-12-31"])
+def test_dates_far_off_are_refused_on_the_form(session: Session, world: World, login_as: Login, day: str) -> None:
+    response = login_as("ketua_a").post(f"{BOOK}/entries", data=_form(occurred_on=day))
+    assert response.status_code == 200 and "Ojek ke pasar" in response.get_data(as_text=True)
+    assert _count(session) == 0

@@ -236,3 +236,14 @@ def test_settings_default_to_equal_shares(session: Session, world: World) -> Non
     with pytest.raises(ValidationError):
         books.update_settings(session, world.ketua_a, world.kube_a.id, "by_age", "")
     assert session.query(Contribution).count() == 0
+
+
+def test_aid_is_income_in_the_book_and_counted_apart(session: Session, world: World) -> None:
+    _cash(session, world.kube_a.id, Direction.INCOME, Category.GRANT, 2_000_000, date(2026, 10, 1))
+    _cash(session, world.kube_a.id, Direction.INCOME, Category.OTHER_SALES, 300_000, date(2026, 10, 2))
+    _cash(session, world.kube_a.id, Direction.EXPENSE, Category.RAW_MATERIALS, 100_000, date(2026, 10, 3))
+    session.flush()
+    (october,) = books.monthly_figures(session, [world.kube_a.id], date(2026, 10, 1), date(2026, 10, 1))[
+        world.kube_a.id]
+    assert (october.income, october.grants, october.earned, october.profit, october.earned_profit) == (
+        2_300_000, 2_000_000, 300_000, 2_200_000, 200_000)

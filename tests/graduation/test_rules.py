@@ -211,3 +211,23 @@ def test_the_settings_change_the_rules() -> None:
 def test_nonsense_rules_are_refused(fields: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Rules(**fields)  # type: ignore[arg-type]
+
+
+def test_aid_is_not_earned_a_group_living_on_it_is_not_ready() -> None:
+    """Rp3 juta of aid a month and no sales: money in, but the rules read what the group earned."""
+    history = [MonthFigures(m.month, income=3_000_000, expenses=300_000, grants=3_000_000, entries=2)
+               for m in months([0] * 12)]
+    readiness = evaluate(history, MEMBERS, RULES, verified=True)
+    assert readiness.status == Status.NOT_YET
+    passed = {r.name: r.passed for r in readiness.rules}
+    assert passed == {"sales": False, "profit": False, "trend": False, "books": True, "verified": True}
+    assert reasons(readiness)["sales"] == "No sales recorded yet. KUR needs sales in 6 months in a row."
+
+
+def test_aid_on_top_of_sales_does_not_lift_the_profit() -> None:
+    """Rp2,4 juta earned a month (Rp480.000 per member) stays under the bar whatever aid comes in."""
+    history = [MonthFigures(m.month, income=m.income + 5_000_000, expenses=m.expenses, grants=5_000_000,
+                            entries=3) for m in months([2_400_000] * 12)]
+    readiness = evaluate(history, MEMBERS, RULES, verified=True)
+    profit = next(r for r in readiness.rules if r.name == "profit")
+    assert not profit.passed and "Rp480.000 a month" in profit.reason.english()

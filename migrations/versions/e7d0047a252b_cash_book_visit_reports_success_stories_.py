@@ -1,8 +1,8 @@
 """Cash book, visit reports, success stories, ministry role
 
-Revision ID: 5a784205fcce
+Revision ID: e7d0047a252b
 Revises: c2fe3139627f
-Create Date: 2026-12-03 15:48:45.927142
+Create Date: 2026-12-03 16:29:55.227504
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import marketplace.common
 
 
 # revision identifiers, used by Alembic.
-revision = '5a784205fcce'
+revision = 'e7d0047a252b'
 down_revision = 'c2fe3139627f'
 branch_labels = None
 depends_on = None
@@ -46,6 +46,7 @@ def upgrade():
     )
     with op.batch_alter_table('cash_entries', schema=None) as batch_op:
         batch_op.create_index('ix_cash_entries_kube_day', ['kube_id', 'occurred_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cash_entries_receipt_key'), ['receipt_key'], unique=False)
 
     op.create_table('contributions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -189,6 +190,7 @@ def downgrade():
 
     op.drop_table('contributions')
     with op.batch_alter_table('cash_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cash_entries_receipt_key'))
         batch_op.drop_index('ix_cash_entries_kube_day')
 
     op.drop_table('cash_entries')
