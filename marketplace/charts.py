@@ -48,7 +48,7 @@ def _one_decimal(value: int, unit: int) -> str:
     return f"{whole},{rest}" if rest else str(whole)
 
 
-def _nice_step(span: int, ticks: int = 4) -> int:
+def nice_step(span: int, ticks: int = 4) -> int:
     """A round step (1, 2, 2.5 or 5 times a power of ten) that cuts `span` into about `ticks` parts."""
     raw = max(1, span // ticks)
     power = 1
@@ -65,7 +65,7 @@ def month_chart(points: Sequence[Point], *, title: str, income_label: str, expen
     """Income and expense bars and a profit line for each month, as one inline <svg> element."""
     highest = max([0, *(p.income for p in points), *(p.expenses for p in points), *(p.profit for p in points)])
     lowest = min([0, *(p.profit for p in points)])
-    step = _nice_step(highest - lowest or 1)
+    step = nice_step(highest - lowest or 1)
     top = -(-highest // step) * step or step
     bottom = (lowest // step) * step
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

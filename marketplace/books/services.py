@@ -40,7 +40,7 @@ from marketplace.books.models import (
     ShareBasis,
 )
 from marketplace.catalog.models import Kube, KubeMember
-from marketplace.catalog.permissions import is_assigned_facilitator, member_role
+from marketplace.catalog.permissions import Insider, require_insider
 from marketplace.common import N_, NotFoundError, PermissionDenied, ValidationError, clean_text, utcnow
 from marketplace.ledger.models import EntryKind, LedgerEntry
 
@@ -223,16 +223,8 @@ def _kube(session: Session, kube_id: int) -> Kube:
 
 
 @dataclass(frozen=True)
-class Access:
+class Access(Insider):
     """What the actor is to this KUBE's book."""
-
-    member: KubeMember | None
-    facilitator: bool
-    operator: bool
-
-    @property
-    def is_officer(self) -> bool:
-        return self.member is not None and self.member.is_officer
 
     @property
     def sees_all_shares(self) -> bool:
@@ -245,14 +237,9 @@ class Access:
 
 def access(session: Session, actor: User, kube: Kube) -> Access:
     """The actor's place in the KUBE's book; outsiders are refused (404 for a KUBE that is not public)."""
-    if actor.is_authenticated and not actor.is_disabled:
-        found = Access(member_role(session, actor, kube.id), is_assigned_facilitator(session, actor, kube.id),
-                       actor.is_operator)
-        if found.member is not None or found.facilitator or found.operator:
-            return found
-    if not kube.is_public:
-        raise NotFoundError(N_("KUBE not found."))
-    raise PermissionDenied(N_("Only the KUBE's members, its facilitator and operators see its cash book."))
+    found = require_insider(session, actor, kube,
+                            N_("Only the KUBE's members, its facilitator and operators see its cash book."))
+    return Access(found.member, found.facilitator, found.operator)
 
 
 def require_officer(session: Session, actor: User, kube: Kube) -> Access:

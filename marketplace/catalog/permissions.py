@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -74,3 +75,29 @@ def require(session: Session, user: User | None, kube: Kube, action: Action) -> 
     if not kube.is_public and Action.VIEW_PRIVATE not in actions:
         raise NotFoundError(N_("KUBE not found."))
     raise PermissionDenied(N_("You are not allowed to do this for this KUBE."))
+
+
+@dataclass(frozen=True)
+class Insider:
+    """Someone with a place on a KUBE's private pages (cash book, visit reports): one of its members, a
+    facilitator assigned to it, or an operator."""
+
+    member: KubeMember | None
+    facilitator: bool
+    operator: bool
+
+    @property
+    def is_officer(self) -> bool:
+        return self.member is not None and self.member.is_officer
+
+
+def require_insider(session: Session, user: User | None, kube: Kube, refusal: str) -> Insider:
+    """The user's place in the KUBE, or a refusal: 404 for a KUBE that is not public, else 403 with `refusal`."""
+    if user is not None and user.is_authenticated and not user.is_disabled:
+        found = Insider(member_role(session, user, kube.id), is_assigned_facilitator(session, user, kube.id),
+                        user.is_operator)
+        if found.member is not None or found.facilitator or found.operator:
+            return found
+    if not kube.is_public:
+        raise NotFoundError(N_("KUBE not found."))
+    raise PermissionDenied(refusal)

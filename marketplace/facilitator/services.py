@@ -27,7 +27,7 @@ from marketplace.auth.models import User
 from marketplace.books.models import CashEntry
 from marketplace.books.services import LATEST_TZ, LOCAL_TZ, add_months, monthly_figures, this_month
 from marketplace.catalog.models import FacilitatorAssignment, Kube, KubeMember, Product, ProductStatus
-from marketplace.catalog.permissions import is_assigned_facilitator, member_role
+from marketplace.catalog.permissions import require_insider
 from marketplace.catalog.services import ImageLimits
 from marketplace.common import (
     N_,
@@ -69,14 +69,10 @@ class VisitAccess:
 
 def visit_access(session: Session, actor: User | None, kube: Kube) -> VisitAccess:
     """The actor's access to the KUBE's reports; outsiders are refused (404 for a KUBE that is not public)."""
-    if actor is not None and actor.is_authenticated and not actor.is_disabled:
-        assigned = is_assigned_facilitator(session, actor, kube.id)
-        member = member_role(session, actor, kube.id)
-        if assigned or member is not None or actor.is_operator:
-            return VisitAccess(writes=assigned, facilitator=assigned, operator=actor.is_operator, member=member)
-    if not kube.is_public:
-        raise NotFoundError(N_("KUBE not found."))
-    raise PermissionDenied(N_("Only the KUBE's members, its facilitator and operators read its visit reports."))
+    found = require_insider(session, actor, kube,
+                            N_("Only the KUBE's members, its facilitator and operators read its visit reports."))
+    return VisitAccess(writes=found.facilitator, facilitator=found.facilitator, operator=found.operator,
+                       member=found.member)
 
 
 def require_writer(session: Session, actor: User, kube: Kube) -> VisitAccess:

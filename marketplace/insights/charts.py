@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from marketplace.charts import short_rupiah
+from marketplace.charts import nice_step, short_rupiah
 
 WIDTH = 640
 GREEN, ORANGE, GRID, TEXT = "#2f7d4f", "#e0a526", "#d9d4c7", "#4a554f"
@@ -24,23 +24,11 @@ class Bar:
     extra: int = 0  # a second part stacked on top (contract sales on a month's order sales)
 
 
-def _step(top: int, ticks: int = 4) -> int:
-    """A round step (1, 2 or 5 times a power of ten) that cuts 0..top into about `ticks` parts."""
-    raw = max(1, top // ticks)
-    power = 1
-    while power * 10 <= raw:
-        power *= 10
-    for factor in (1, 2, 5, 10):
-        if factor * power >= raw:
-            return factor * power
-    return 10 * power
-
-
 def month_bars(bars: Sequence[Bar], *, title: str, value_label: str, extra_label: str) -> Markup:
     """One stacked bar a month: order sales, with contract sales on top; a legend below."""
     height, left, right, top_pad, bottom = 260, 60, 8, 12, 50
     highest = max([0, *(b.value + b.extra for b in bars)])
-    step = _step(highest or 1)
+    step = nice_step(highest or 1)
     top = -(-highest // step) * step or step
     plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
 
