@@ -94,3 +94,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"))
             item.add_marker(pytest.mark.filterwarnings(
                 "ignore:Exception ignored in. <_io.FileIO:pytest.PytestUnraisableExceptionWarning"))
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "locale": "id-ID"}
+
+
+def phone(browser: Any, **options: Any) -> tuple[Any, Any, list[str]]:
+    """A phone-sized page (Indonesian) that accepts confirmation dialogs and collects script errors."""
+    context = browser.new_context(**PHONE, **options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    return context, page, errors
+
+
+def fits(page: Any) -> None:
+    """No sideways scrolling on the phone."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["viewport"]["width"], width  # type: ignore[index]

@@ -12,26 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests import factories
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import fits, phone, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "locale": "id-ID"}
 KUBE = "kube-nyiur-melambai"
-
-
-def _phone(browser: Any) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(**PHONE, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    return context, page, errors
-
-
-def _fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, width  # no sideways scrolling on the phone
 
 
 def _today() -> datetime:
@@ -40,17 +25,17 @@ def _today() -> datetime:
 
 def test_a_facilitator_files_a_visit_report_and_downloads_the_pdf(live_server: str, browser: Any,
                                                                   tmp_path: Path) -> None:
-    context, page, errors = _phone(browser)
+    context, page, errors = phone(browser, accept_downloads=True)
     sign_in(page, live_server, "pendamping@pasarkube.test")
     page.goto(live_server + "/facilitator/kubes")
     assert "KUBE Nyiur Melambai" in page.content()
-    _fits(page)
+    fits(page)
     screenshot(page, "33-facilitator-kubes")
 
     page.locator(f"a[href='/facilitator/kubes/{KUBE}']").first.click()
     page.wait_for_load_state()
     assert 'class="month-chart"' in page.content()
-    _fits(page)
+    fits(page)
     screenshot(page, "34-facilitator-kube")
 
     page.locator(f"a[href='/facilitator/kubes/{KUBE}/visits/new']").first.click()
@@ -67,13 +52,13 @@ def test_a_facilitator_files_a_visit_report_and_downloads_the_pdf(live_server: s
     page.fill("textarea[name=problems]", "Oven pengering bocor; kopra berjamur sebagian.")
     page.fill("textarea[name=follow_up]", "Ajukan perbaikan oven ke Dinas Sosial.")
     page.set_input_files("input[name=photos]", str(photo))
-    _fits(page)
+    fits(page)
     page.locator("form button[type=submit]").last.click()
     page.wait_for_load_state()
     assert "/facilitator/visits/" in page.url, page.url
     html = page.content()
     assert "Oven pengering bocor" in html and "/facilitator/visit-photos/" in html
-    _fits(page)
+    fits(page)
     screenshot(page, "35-visit-report")
 
     page.goto(f"{live_server}/facilitator/kubes/{KUBE}")
@@ -88,7 +73,7 @@ def test_a_facilitator_files_a_visit_report_and_downloads_the_pdf(live_server: s
 
 
 def test_a_ketua_keeps_the_cash_book(live_server: str, browser: Any) -> None:
-    context, page, errors = _phone(browser)
+    context, page, errors = phone(browser, accept_downloads=True)
     sign_in(page, live_server, "ketua@pasarkube.test")
     page.goto(f"{live_server}/my-kube/{KUBE}")
     assert 'class="month-chart"' in page.content()
@@ -101,29 +86,29 @@ def test_a_ketua_keeps_the_cash_book(live_server: str, browser: Any) -> None:
     page.wait_for_load_state()
     html = page.content()
     assert "Sewa pikap ke Luwuk" in html and "Rp35.000" in html
-    _fits(page)
+    fits(page)
     screenshot(page, "36-cash-book")
     assert errors == []
     context.close()
 
 
 def test_the_ministry_reads_readiness_and_insights(live_server: str, browser: Any) -> None:
-    context, page, errors = _phone(browser)
+    context, page, errors = phone(browser, accept_downloads=True)
     sign_in(page, live_server, "kemensos@pasarkube.test")
     page.goto(live_server + "/graduation")
     html = page.content()
     assert "KUBE" in html
-    _fits(page)
+    fits(page)
     screenshot(page, "37-graduation")
     page.goto(live_server + "/insights")
     html = page.content()
     assert "Sulawesi Tengah" in html
-    _fits(page)
+    fits(page)
     screenshot(page, "38-insights")
     page.goto(live_server + "/stories")
     page.locator("a[href^='/stories/']").first.click()
     page.wait_for_load_state()
-    _fits(page)
+    fits(page)
     screenshot(page, "39-success-story")
     assert errors == []
     context.close()

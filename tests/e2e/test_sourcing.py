@@ -10,43 +10,28 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import fits, phone, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "locale": "id-ID"}
 CHAIN = "kelapa-terpadu-banggai"
 
 
-def _phone(browser: Any) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    return context, page, errors
-
-
-def _fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, width  # no sideways scrolling on the phone
-
-
 def test_the_order_taker_accepts_a_quote_and_traces_a_lot(live_server: str, browser: Any) -> None:
-    context, page, errors = _phone(browser)
+    context, page, errors = phone(browser)
     sign_in(page, live_server, "offtaker@pasarkube.test")
     page.goto(live_server + "/sourcing")
     html = page.content()
     assert "list-group-item-danger" in html  # the short week is late
     assert "KUBE Mutiara Kelapa" in html and "Minyak kelapa" in html  # the quote waiting
-    _fits(page)
+    fits(page)
     screenshot(page, "27-order-taker-dashboard")
 
     page.locator("form[action*='/accept'] button[type=submit]").first.click()
     page.wait_for_load_state()
     assert re.search(r"/sourcing/contracts/\d+", page.url), page.url
     assert "KUBE Mutiara Kelapa" in page.content()
-    _fits(page)
+    fits(page)
     screenshot(page, "28-new-contract")
 
     # The soap contract: its deliveries, and the lot of one traced back to every KUBE.
@@ -59,14 +44,14 @@ def test_the_order_taker_accepts_a_quote_and_traces_a_lot(live_server: str, brow
     for kube in ("KUBE Busa Nyiur", "KUBE Mutiara Kelapa", "KUBE Nyiur Melambai"):
         assert kube in html
     assert "PT Sabun Nusantara Ekspor" in html
-    _fits(page)
+    fits(page)
     screenshot(page, "29-lot-trace")
     assert errors == []
     context.close()
 
 
 def test_a_kube_records_the_joint_products_of_a_split(live_server: str, browser: Any) -> None:
-    context, page, errors = _phone(browser)
+    context, page, errors = phone(browser)
     sign_in(page, live_server, "ketua@pasarkube.test")  # ketua of KUBE Nyiur Melambai, which splits nuts
     page.goto(live_server + "/my-kube/kube-nyiur-melambai/sourcing")
     form = page.locator("form[action$='/sourcing/lots#new-lot']")
@@ -96,7 +81,7 @@ def test_a_kube_records_the_joint_products_of_a_split(live_server: str, browser:
     handover.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert codes[0] in page.locator(".alert-success").inner_text()
-    _fits(page)
+    fits(page)
     screenshot(page, "30-kube-sourcing")
     page.goto(live_server + f"/lots/{codes[0]}")
     assert nuts.group(0) in page.content()
@@ -105,17 +90,17 @@ def test_a_kube_records_the_joint_products_of_a_split(live_server: str, browser:
 
 
 def test_the_facilitator_reads_the_revenue_and_edits_the_chain(live_server: str, browser: Any) -> None:
-    context, page, errors = _phone(browser)
+    context, page, errors = phone(browser)
     sign_in(page, live_server, "pendamping@pasarkube.test")
     page.goto(live_server + f"/chains/{CHAIN}/revenue")
     html = page.content()
     for kube in ("KUBE Busa Nyiur", "KUBE Mutiara Kelapa", "KUBE Nyiur Melambai", "KUBE Sinar Tempurung"):
         assert kube in html
-    _fits(page)
+    fits(page)
     screenshot(page, "31-chain-revenue")
     page.goto(live_server + f"/chains/{CHAIN}/edit")
     assert "Kupas &amp; belah kelapa" in page.content() or "Kupas & belah kelapa" in page.content()
-    _fits(page)
+    fits(page)
     screenshot(page, "32-chain-edit", full_page=False)
     assert errors == []
     context.close()
