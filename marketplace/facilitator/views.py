@@ -298,7 +298,7 @@ def _kube_report(slug: str) -> tuple[Kube, reports.MonthReport]:
 @login_required
 def kube_report_csv(slug: str) -> Response:
     kube, report = _kube_report(slug)
-    return _download(reports.report_csv(report, _formatting()), "text/csv; charset=utf-8",
+    return _download(reports.report_csv(report, _formatting()), "text/csv",
                      f"report-{kube.slug}-{report.month:%Y-%m}.csv")
 
 
@@ -315,7 +315,7 @@ def kube_report_pdf(slug: str) -> Response:
 @login_required
 def report_csv() -> Response:
     report = reports.facilitator_report(db_session(), current_actor(), _report_month())
-    return _download(reports.report_csv(report, _formatting()), "text/csv; charset=utf-8",
+    return _download(reports.report_csv(report, _formatting()), "text/csv",
                      f"report-{report.month:%Y-%m}.csv")
 
 

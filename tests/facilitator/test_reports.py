@@ -142,7 +142,7 @@ def test_kube_downloads(world: World, session: Session, login_as: Login) -> None
     _may(session, world)
     client = login_as("facilitator_a")
     response = client.get(f"/facilitator/kubes/{world.kube_a.slug}/report.csv?month=2026-05")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
     assert 'filename="report-kube-kelapa-a-2026-05.csv"' in response.headers["Content-Disposition"]
     rows = _parse(response.get_data(as_text=True))
     assert rows[1][0] == "KUBE Kelapa A" and rows[1][3] == "120000"
