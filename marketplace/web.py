@@ -153,12 +153,12 @@ def image_limits() -> ImageLimits:
     return ImageLimits(cfg["MEDIA_ROOT"], cfg["MAX_UPLOAD_BYTES"], cfg["MAX_IMAGE_PIXELS"])
 
 
-def money_chart(figures: Sequence[MonthFigures]) -> Markup:
+def money_chart(figures: Sequence[MonthFigures], title: str | None = None) -> Markup:
     """A chart of monthly income, expenses and profit (the KUBE dashboard, the cash book, the facilitator's and
     the readiness pages share it)."""
     points = [Point(format_date(f.month, "MMM yy"), f.income, f.expenses) for f in figures]
-    return month_chart(points, title=gettext("Income, expenses and profit, last %(count)d months",
-                                             count=len(points)),
+    return month_chart(points, title=title or gettext("Income, expenses and profit, last %(count)d months",
+                                                      count=len(points)),
                        income_label=gettext("Income"), expenses_label=gettext("Expenses"),
                        profit_label=gettext("Profit"))
 

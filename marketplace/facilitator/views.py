@@ -18,7 +18,6 @@ from marketplace.auth.models import User
 from marketplace.books.services import LOCAL_TZ, add_months, monthly_figures, parse_month, this_month
 from marketplace.catalog import services
 from marketplace.catalog.models import Kube, KubeStatus
-from marketplace.charts import Point, month_chart
 from marketplace.common import N_, DomainError, utcnow
 from marketplace.extensions import db
 from marketplace.facilitator import bp, reports
@@ -28,6 +27,7 @@ from marketplace.web import (
     current_actor,
     db_session,
     flash_refusal,
+    money_chart,
     private_image_limits,
     query_page,
     reject_form,
@@ -170,9 +170,7 @@ def kube_page(slug: str) -> str:
     kube, access = workspace.kube_by_slug(session, current_actor(), slug)
     last = this_month()
     figures = monthly_figures(session, [kube.id], add_months(last, -11), last)[kube.id]
-    chart = month_chart([Point(_month_label(f.month), f.income, f.expenses) for f in figures],
-                        title=_("Income, expenses and profit of the last 12 months"),
-                        income_label=_("Income"), expenses_label=_("Expenses"), profit_label=_("Profit"))
+    chart = money_chart(figures, title=_("Income, expenses and profit of the last 12 months"))
     return render_template("facilitator/kube.html", kube=kube, access=access,
                            glance=workspace.glances(session, [kube])[0], figures=figures, chart=chart,
                            log=workspace.visit_log(session, kube.id, page=query_page()),

@@ -8,14 +8,12 @@ from flask import current_app, render_template, request
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
-from markupsafe import Markup
 
 from marketplace import regions
-from marketplace.charts import Point, month_chart
 from marketplace.common import utcnow
 from marketplace.graduation import bp, services
 from marketplace.graduation.rules import STATUS_ORDER, Message, Rules, Status
-from marketplace.web import current_actor, db_session, query_page
+from marketplace.web import current_actor, db_session, money_chart, query_page
 
 PER_PAGE = 50
 
@@ -66,8 +64,6 @@ def kube(slug: str) -> str:
     """One KUBE's readiness: each rule with its figures, and a year of income, expenses and profit."""
     row = services.readiness_of(db_session(), current_actor(), slug, utcnow(), rules())
     year = row.history[-services.CHART_MONTHS:]
-    chart: Markup = month_chart([Point(format_date(m.month, "MMM yy"), m.income, m.expenses) for m in year],
-                                title=_("Income, expenses and profit per month"), income_label=_("Income"),
-                                expenses_label=_("Expenses"), profit_label=_("Profit"))
+    chart = money_chart(year, title=_("Income, expenses and profit per month"))
     return render_template("graduation/kube.html", row=row, readiness=row.readiness, chart=chart,
                            graduation_settings=rules())
