@@ -430,10 +430,12 @@ def load_demo(
     now: datetime | None = None,
     fee_bps: int = 0,
     private_media_root: str | Path | None = None,
+    history: bool = True,
 ) -> DemoSummary:
     """Create whatever part of the demo content is missing (flushes, never commits).
 
-    `image_scale` draws smaller pictures (tests use it); the counts stay the same. `fee_bps` is the platform's
+    `image_scale` draws smaller pictures (tests use it); the counts stay the same. `history=False` leaves out
+    the 18 months of past orders (tests that do not read them load much faster). `fee_bps` is the platform's
     fee on the demo orders (the app's PLATFORM_FEE_BPS). If anything fails, the error is raised and the
     caller's rollback deletes the pictures written so far.
     """
@@ -447,7 +449,8 @@ def load_demo(
     loader.load_orders(users, fee_bps)
     loader.created["supply chains"] = load_chain(session)
     loader.created["sourcing requests"] = load_sourcing(session, loader.now, fee_bps)
-    loader.created["history orders"] = load_history(session, loader.now, fee_bps)
+    if history:
+        loader.created["history orders"] = load_history(session, loader.now, fee_bps)
     # Visit photos are private (the app's PRIVATE_MEDIA_ROOT, by default next to the public media).
     private = private_media_root or Path(media_root).parent / "private-media"
     loader.created["visit reports and stories"] = load_field(session, loader.now, media_root, private,

@@ -233,7 +233,7 @@ def test_a_disabled_facilitator_is_refused(session: Session, world: World, chain
 def test_the_open_contracts_demand_fills_the_plan(client: FlaskClient, session: Session, tmp_path: Path) -> None:
     """The demo's contracts: soap 200 kg and coconut water 300 L a week, charcoal 50 kg a month. The water is
     an intermediate item (the bottling KUBE takes it too), so it gets its own field in the form."""
-    load_demo(session, tmp_path / "media", image_scale=0.1)
+    load_demo(session, tmp_path / "media", image_scale=0.1, history=False)
     session.commit()
     assert client.get("/chains/kelapa-terpadu-banggai?from=contracts&period=week").status_code == 403
     login(client, "pendamping@pasarkube.test", "pasarkube-demo")  # the Banggai KUBEs' facilitator

@@ -16,7 +16,7 @@ API = "/api/v1"
 
 @pytest.fixture
 def demo(session: Session, tmp_path: Path) -> None:
-    load_demo(session, tmp_path / "media", image_scale=0.1)
+    load_demo(session, tmp_path / "media", image_scale=0.1, history=False)
     session.commit()
 
 

@@ -22,11 +22,15 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def live_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[str]:
-    """Serve the app (same database and media as `app`) with the demo data loaded; yields the base URL."""
+def live_server(app: Flask, database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Serve the app (same database and media as `app`) with the demo data loaded; yields the base URL.
+
+    The demo's 18 months of history orders are loaded only for tests marked `demo_history` (they take most
+    of a demo load's time)."""
     from marketplace.demo.loader import load_demo
 
-    load_demo(db.session, app.config["MEDIA_ROOT"])
+    load_demo(db.session, app.config["MEDIA_ROOT"],
+              history=request.node.get_closest_marker("demo_history") is not None)
     db.session.commit()
     served = make_app(database_url, tmp_path, MEDIA_ROOT=app.config["MEDIA_ROOT"], WTF_CSRF_ENABLED=True,
                       SEARCH_INDEXER="thread", SEARCH_INTERVAL=0.2)

@@ -30,7 +30,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "l
 def card_server(app: Flask, database_url: str, tmp_path: Path, localstripe: str) -> Iterator[str]:  # noqa: F811
     from marketplace.demo.loader import load_demo
 
-    load_demo(db.session, app.config["MEDIA_ROOT"])
+    load_demo(db.session, app.config["MEDIA_ROOT"], history=False)
     db.session.commit()
     served = make_app(database_url, tmp_path, MEDIA_ROOT=app.config["MEDIA_ROOT"], WTF_CSRF_ENABLED=True,
                       **stripe_config(localstripe))

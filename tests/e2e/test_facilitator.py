@@ -14,7 +14,7 @@ import pytest
 from tests import factories
 from tests.e2e.conftest import fits, phone, screenshot, sign_in
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.demo_history]
 
 KUBE = "kube-nyiur-melambai"
 

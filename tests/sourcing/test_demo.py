@@ -16,7 +16,7 @@ from marketplace.sourcing.models import Lot, SourcingRequest
 
 
 def test_the_demo_order_takers_and_the_chain_revenue(session: Session, tmp_path: Path) -> None:
-    summary = load_demo(session, tmp_path / "media", image_scale=0.1, fee_bps=200)
+    summary = load_demo(session, tmp_path / "media", image_scale=0.1, fee_bps=200, history=False)
     session.commit()
     assert summary.created["sourcing requests"] == 5
     assert load_sourcing(session, sourcing.utcnow(), 200) == 0  # once
