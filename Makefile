@@ -6,7 +6,7 @@ export FLASK_APP := marketplace
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint typecheck e2e install install-dev translations db-upgrade demo clean
+.PHONY: run test lint typecheck e2e install install-dev translations db-upgrade demo clean bench-data bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { echo "Creating the venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'."; exit 1; }
@@ -45,6 +45,15 @@ lint: install-dev
 
 e2e: install-dev
 	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+# The load benchmark (README, Benchmarks): the large dataset into BENCH_DATABASE_URL, then gunicorn + locust.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
+bench-data: install-dev
+	$(BIN)/python -m bench.data --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
+bench-load: install-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.load.run --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
 
 # Re-extract the messages (babel.cfg names the sources; the default directory filter would skip
 # templates/_macros, hence --ignore-dirs), merge them into each catalogue, then compile.

@@ -1,9 +1,13 @@
-"""Whoosh and SQLite FTS5 on the same synthetic KUBE catalogue: build time, query time, and whether they agree.
+"""Whoosh, SQLite FTS5 and PostgreSQL full-text on the same synthetic KUBE catalogue: build time, query time,
+and whether they agree.
 
     python -m bench.search [--products 100000] [--kubes 2000] [--repeat 3] [--procs 2]
+        [--backends whoosh,fts5,postgres] [--database-url postgresql+psycopg://...]
 
-Both backends get the very same documents and the same Indonesian analysis (Sastrawi's stem cache is
-emptied before each build, so neither inherits the other's warm cache). Every timed query is one
+Every backend gets the very same documents and the same Indonesian analysis (Sastrawi's stem cache is
+emptied before each build, so none inherits another's warm cache). The PostgreSQL backend needs a database
+(--database-url, or MARKETPLACE_BENCH_DATABASE_URL): it builds its tables there under a prefix of its own
+and drops them afterwards. Every timed query is one
 `search()` call, which always returns page 1, the exact total and all the facet counts; the "typo" kind is
 `search()` + `correct()` + `search()` of the corrected text, as the service does when a query finds little.
 Prints a Markdown table (figures for the README).
@@ -27,12 +31,17 @@ from pathlib import Path
 
 import numpy as np
 import whoosh
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from bench.catalogue import KINDS, generate, query_mix
 from marketplace.search import analysis
 from marketplace.search.backend import SearchBackend, SearchDoc, SearchHits, SearchQuery
 from marketplace.search.fts5_backend import Fts5Backend
+from marketplace.search.pg_backend import PostgresBackend
 from marketplace.search.whoosh_backend import WhooshBackend
+
+LABELS = {"whoosh": "Whoosh + Sastrawi", "fts5": "SQLite FTS5 + Sastrawi", "postgres": "PostgreSQL FTS + Sastrawi"}
 
 
 def _run(backend: SearchBackend, kind: str, query: SearchQuery) -> SearchHits:
@@ -50,8 +59,8 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _build(backend: WhooshBackend | Fts5Backend, docs: Sequence[SearchDoc]) -> float:
-    analysis.stem.cache_clear()  # both builds pay for stemming: the second must not reuse the first's cache
+def _build(backend: SearchBackend, docs: Sequence[SearchDoc]) -> float:
+    analysis.stem.cache_clear()  # every build pay for stemming: the second must not reuse the first's cache
     return _timed(lambda: backend.rebuild(docs))
 
 
@@ -66,7 +75,13 @@ def _analysis_time(docs: Sequence[SearchDoc]) -> float:
     return time.perf_counter() - start
 
 
-def _size_mb(path: Path) -> float:
+def _size_mb(backend: SearchBackend, path: Path) -> float:
+    if isinstance(backend, PostgresBackend):
+        with backend.engine.connect() as conn:
+            size = conn.scalar(sql("SELECT pg_total_relation_size(CAST(:d AS regclass)) + "
+                                    "pg_total_relation_size(CAST(:w AS regclass))"),
+                               {"d": backend.documents, "w": backend.words})
+        return int(size or 0) / 1e6
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
@@ -90,7 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds over the query mix")
     parser.add_argument("--procs", type=int, default=2,
                         help="processes for the Whoosh build (the app's default, MARKETPLACE_SEARCH_BUILD_PROCS)")
+    parser.add_argument("--backends", default="whoosh,fts5",
+                        help="comma-separated, the first is the reference for the agreement columns")
+    parser.add_argument("--database-url", default=os.environ.get("MARKETPLACE_BENCH_DATABASE_URL", ""),
+                        help="PostgreSQL database for the postgres backend")
     args = parser.parse_args(argv)
+    names = [n.strip() for n in args.backends.split(",") if n.strip()]
+    if not names or any(n not in LABELS for n in names) or len(set(names)) != len(names):
+        parser.error(f"--backends takes distinct names among {', '.join(LABELS)}")
+    if "postgres" in names and not args.database_url.startswith("postgresql"):
+        parser.error("the postgres backend needs --database-url postgresql+psycopg://...")
 
     # One-time costs (loading Sastrawi's dictionary, the region names) are not part of either build.
     analysis.analyse("pengolahan kelapa Banggai")
@@ -100,74 +124,102 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries = query_mix()
     print(f"catalogue: {len(docs):,} products in {generate_s:.1f} s; {len(queries)} queries", file=sys.stderr)
 
+    engine = create_engine(args.database_url) if "postgres" in names else None
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        whoosh_backend = WhooshBackend(Path(tmp) / "whoosh", build_procs=args.procs)
-        fts_backend = Fts5Backend(Path(tmp) / "fts5")
-        print("building the Whoosh index...", file=sys.stderr)
-        whoosh_s = _build(whoosh_backend, docs)
-        print("building the FTS5 index...", file=sys.stderr)
-        fts_s = _build(fts_backend, docs)
-        analyse_s = _analysis_time(docs)
-        count = len(docs)
-        docs.clear()  # the queries do not need them
-        backends: dict[str, SearchBackend] = {"whoosh": whoosh_backend, "fts5": fts_backend}
+        backends: dict[str, SearchBackend] = {}
+        for name in names:
+            if name == "whoosh":
+                backends[name] = WhooshBackend(Path(tmp) / "whoosh", build_procs=args.procs)
+            elif name == "fts5":
+                backends[name] = Fts5Backend(Path(tmp) / "fts5")
+            else:
+                assert engine is not None
+                backends[name] = PostgresBackend(engine, prefix=f"bench_search_{os.getpid()}")
+        try:
+            return _measure(args, backends, docs, queries, Path(tmp))
+        finally:
+            for backend in backends.values():
+                if isinstance(backend, PostgresBackend):
+                    backend.drop()
+            if engine is not None:
+                engine.dispose()
 
-        # First round, on empty caches (each backend loads its columns, postings...), doubling as the
-        # agreement check.
-        print("querying...", file=sys.stderr)
-        first: dict[tuple[str, str], list[float]] = {}
-        same_counts = dict.fromkeys(KINDS, 0)
-        same_page = dict.fromkeys(KINDS, 0)
-        per_kind = dict.fromkeys(KINDS, 0)
+
+def _measure(args: argparse.Namespace, backends: dict[str, SearchBackend], docs: list[SearchDoc],
+             queries: list[tuple[str, SearchQuery]], tmp: Path) -> int:
+    build_s: dict[str, float] = {}
+    for name, backend in backends.items():
+        print(f"building the {name} index...", file=sys.stderr)
+        build_s[name] = _build(backend, docs)
+    analyse_s = _analysis_time(docs)
+    count = len(docs)
+    docs.clear()  # the queries do not need them
+    names = list(backends)
+    others = names[1:]  # compared with the first
+
+    # First round, on empty caches (each backend loads its columns, postings...), doubling as the
+    # agreement check.
+    print("querying...", file=sys.stderr)
+    first: dict[tuple[str, str], list[float]] = {}
+    same_counts = {(name, kind): 0 for name in others for kind in KINDS}
+    same_page = {(name, kind): 0 for name in others for kind in KINDS}
+    per_kind = dict.fromkeys(KINDS, 0)
+    for kind, query in queries:
+        results: dict[str, SearchHits] = {}
+        for name, backend in backends.items():
+            start = time.perf_counter()
+            results[name] = _run(backend, kind, query)
+            first.setdefault((name, kind), []).append(time.perf_counter() - start)
+        per_kind[kind] += 1
+        for name in others:
+            same_counts[name, kind] += _same_counts(results[names[0]], results[name])
+            same_page[name, kind] += results[names[0]].product_ids == results[name].product_ids
+
+    # Warm rounds. The backends take turns query by query, so that a busy moment on the machine does
+    # not land on one of them only.
+    timings: dict[tuple[str, str], list[float]] = {}
+    order = list(backends.items())
+    for _ in range(args.repeat):
         for kind, query in queries:
-            results: list[SearchHits] = []
-            for name, backend in backends.items():
-                start = time.perf_counter()
-                results.append(_run(backend, kind, query))
-                first.setdefault((name, kind), []).append(time.perf_counter() - start)
-            per_kind[kind] += 1
-            same_counts[kind] += _same_counts(results[0], results[1])
-            same_page[kind] += results[0].product_ids == results[1].product_ids
+            order.reverse()
+            for name, backend in order:
+                seconds = _timed(functools.partial(_run, backend, kind, query))
+                timings.setdefault((name, kind), []).append(seconds)
 
-        # Warm rounds. The backends take turns query by query, so that a busy moment on the machine does
-        # not land on one of them only.
-        timings: dict[tuple[str, str], list[float]] = {}
-        order = list(backends.items())
-        for _ in range(args.repeat):
-            for kind, query in queries:
-                order.reverse()
-                for name, backend in order:
-                    seconds = _timed(functools.partial(_run, backend, kind, query))
-                    timings.setdefault((name, kind), []).append(seconds)
-
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\n### Search: {count:,} products, {args.kubes:,} KUBEs, {len(queries)} queries x {args.repeat} "
-              f"rounds, warm, one process\n")
-        print("| median / p95 ms | Whoosh + Sastrawi | SQLite FTS5 + Sastrawi | same total + facets | same page |")
-        print("|---|---|---|---|---|")
-        print(f"| index build | {whoosh_s:.1f} s ({count / whoosh_s:,.0f} docs/s) | "
-              f"{fts_s:.1f} s ({count / fts_s:,.0f} docs/s) | | |")
-        print(f"| index size | {_size_mb(Path(tmp) / 'whoosh'):.0f} MB | {_size_mb(Path(tmp) / 'fts5'):.0f} MB | | |")
-        for kind in KINDS:
-            label = {"typo": "typo: search + correct + search",
-                     "broad": "broad: all products, or words in 25-55 %"}.get(kind, kind.replace("_", " "))
-            print(f"| {label} | {_ms(timings['whoosh', kind])} | {_ms(timings['fts5', kind])} | "
-                  f"{same_counts[kind]}/{per_kind[kind]} | {same_page[kind]}/{per_kind[kind]} |")
-        every = {name: [t for (n, _k), ts in timings.items() if n == name for t in ts] for name in backends}
-        cold = {name: [t for (n, _k), ts in first.items() if n == name for t in ts] for name in backends}
-        print(f"| all kinds | {_ms(every['whoosh'])} | {_ms(every['fts5'])} | "
-              f"{sum(same_counts.values())}/{len(queries)} | {sum(same_page.values())}/{len(queries)} |")
-        print(f"| all kinds, first round (empty caches) | {_ms(cold['whoosh'])} | {_ms(cold['fts5'])} | | |")
-        print(f"\nEach query is one `search()`: page 1 of 20, the exact total and the category, province, KUBE, "
-              f"price and stock facets. Sastrawi alone (cold stem cache) takes {analyse_s:.1f} s of each build. "
-              f"Whoosh build processes: {args.procs}; the FTS5 build runs in one. Both rank by the same BM25F "
-              f"scores with equal scores in product-id order, so their pages should agree; the last two columns "
-              f"count the queries where they do.")
-        print(f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
-              f"{os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}, whoosh-reloaded {whoosh.versionstring()}, "
-              f"numpy {np.__version__}; peak memory {rss_mb:,.0f} MB.")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n### Search: {count:,} products, {args.kubes:,} KUBEs, {len(queries)} queries x {args.repeat} "
+          f"rounds, warm, one process\n")
+    agree = [f"{title} ({name})" for name in others for title in ("same total + facets", "same page")]
+    print("| median / p95 ms | " + " | ".join([LABELS[n] for n in names] + agree) + " |")
+    print("|---" * (1 + len(names) + len(agree)) + "|")
+    blank = " |" * len(agree)
+    print("| index build | " + " | ".join(f"{build_s[n]:.1f} s ({count / build_s[n]:,.0f} docs/s)" for n in names)
+          + f" |{blank}")
+    print("| index size | " + " | ".join(f"{_size_mb(backends[n], tmp / n):.0f} MB" for n in names) + f" |{blank}")
+    for kind in KINDS:
+        label = {"typo": "typo: search + correct + search",
+                 "broad": "broad: all products, or words in 25-55 %"}.get(kind, kind.replace("_", " "))
+        counts = [f"{same[n, kind]}/{per_kind[kind]}" for n in others for same in (same_counts, same_page)]
+        print(f"| {label} | " + " | ".join([_ms(timings[n, kind]) for n in names] + counts) + " |")
+    every = {name: [t for (n, _k), ts in timings.items() if n == name for t in ts] for name in names}
+    cold = {name: [t for (n, _k), ts in first.items() if n == name for t in ts] for name in names}
+    totals = [f"{sum(same[n, k] for k in KINDS)}/{len(queries)}" for n in others for same in (same_counts, same_page)]
+    print("| all kinds | " + " | ".join([_ms(every[n]) for n in names] + totals) + " |")
+    print("| all kinds, first round (empty caches) | " + " | ".join(_ms(cold[n]) for n in names) + f" |{blank}")
+    print(f"\nEach query is one `search()`: page 1 of 20, the exact total and the category, province, KUBE, "
+          f"price and stock facets. Sastrawi alone (cold stem cache) takes {analyse_s:.1f} s of each build. "
+          f"Whoosh build processes: {args.procs}; the others build in one. Whoosh and FTS5 rank by the same "
+          f"BM25F scores, PostgreSQL by ts_rank_cd (so its pages differ where scores do); equal scores go in "
+          f"product-id order. The agreement columns count the queries where a backend matches the first.")
+    versions = ""
+    if any(isinstance(b, PostgresBackend) for b in backends.values()):
+        pg = next(b for b in backends.values() if isinstance(b, PostgresBackend))
+        with pg.engine.connect() as conn:
+            versions = f", PostgreSQL {conn.scalar(sql('SHOW server_version'))}"
+    print(f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}, whoosh-reloaded {whoosh.versionstring()}, "
+          f"numpy {np.__version__}{versions}; peak memory {rss_mb:,.0f} MB.")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

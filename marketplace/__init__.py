@@ -53,10 +53,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    from marketplace import mail, ratelimits
+
+    ratelimits.init_app(app)  # also ProxyFix when MARKETPLACE_PROXY_FIX says the app sits behind proxies
+    mail.init_app(app)
+
     from marketplace.search import outbox  # noqa: F401 - records search changes on every flush
     from marketplace.search.runtime import init_app as init_search
 
     init_search(app)
+
+    from marketplace.webhooks import jobs as webhook_jobs
+
+    webhook_jobs.init_app(app)  # only with MARKETPLACE_REDIS_URL: an RQ job sends new webhook events at once
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
@@ -70,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     # Importing each feature's views attaches its routes to the feature's blueprint.
     import marketplace.admin.views
     import marketplace.api.views
+    import marketplace.audit.views
     import marketplace.auth.views
     import marketplace.books.views
     import marketplace.catalog.views
@@ -80,13 +90,16 @@ def register_blueprints(app: Flask) -> None:
     import marketplace.ledger.views
     import marketplace.orders.views
     import marketplace.payments.views
+    import marketplace.privacy.views
     import marketplace.reviews.views
     import marketplace.search.views
     import marketplace.shop.views
     import marketplace.sourcing.views
-    import marketplace.stories.views  # noqa: F401
+    import marketplace.stories.views
+    import marketplace.webhooks.views  # noqa: F401
     from marketplace.admin import bp as admin_bp
     from marketplace.api import bp as api_bp
+    from marketplace.audit import bp as audit_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.books import bp as books_bp
     from marketplace.catalog import bp as catalog_bp
@@ -98,11 +111,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.ledger import bp as ledger_bp
     from marketplace.orders import bp as orders_bp
     from marketplace.payments import bp as payments_bp
+    from marketplace.privacy import bp as privacy_bp
     from marketplace.reviews import bp as reviews_bp
     from marketplace.search import bp as search_bp
     from marketplace.shop import bp as shop_bp
     from marketplace.sourcing import bp as sourcing_bp
     from marketplace.stories import bp as stories_bp
+    from marketplace.webhooks import bp as webhooks_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(auth_bp)
@@ -111,15 +126,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(chains_bp)
     app.register_blueprint(sourcing_bp)
     app.register_blueprint(books_bp)
     app.register_blueprint(stories_bp)
     app.register_blueprint(graduation_bp)
     app.register_blueprint(insights_bp)
+    app.register_blueprint(webhooks_bp)
     # The API authenticates with bearer tokens only (never the session cookie), so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -91,6 +91,96 @@ def _graduation(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+# Rate limits (Flask-Limiter syntax, several joined by ";"), per client address. Sign-in and the token endpoint
+# also lock the account itself after repeated failures (LOCKOUT_*), whatever address the attempts come from.
+RATELIMIT_DEFAULTS = {
+    "SIGNIN": "10 per minute;30 per hour",
+    "SIGNUP": "5 per minute;30 per hour",
+    "PASSWORD_RESET": "5 per hour",
+    "API": "300 per minute",
+    "API_TOKEN": "5 per minute;20 per hour",
+}
+
+
+def _rate_limit(env: Mapping[str, str], name: str) -> str:
+    from limits import parse_many
+
+    raw = env.get(f"MARKETPLACE_RATELIMIT_{name}", RATELIMIT_DEFAULTS[name]).strip()
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"MARKETPLACE_RATELIMIT_{name} must look like '10 per minute;30 per hour', "
+                          f"not {raw!r}.") from None
+    return raw
+
+
+def _security(env: Mapping[str, str], instance: Path) -> dict[str, Any]:
+    """Rate limits, account lockout, password reset and outgoing mail (docs in README, "Sign-in security")."""
+    redis_url = env.get("MARKETPLACE_REDIS_URL", "").strip()
+    smtp_host = env.get("MARKETPLACE_SMTP_HOST", "").strip()
+    return {
+        "RATELIMIT_ENABLED": _bool_setting(env, "RATELIMIT_ENABLED", True),
+        # Redis shares the counts between processes and servers; memory counts per process.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("MARKETPLACE_RATELIMIT_KEY_PREFIX", "pasarkube"),
+        # A moving window: no double burst at the turn of a minute, as a fixed window would allow.
+        "RATELIMIT_STRATEGY": "moving-window",
+        # A storage outage must not lock everyone out: count in memory until it is back.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        **{f"RATELIMIT_{name}": _rate_limit(env, name) for name in RATELIMIT_DEFAULTS},
+        # Trust this many proxies in front of the app for X-Forwarded-For/-Proto/-Host (0: none, the default:
+        # a client could otherwise pick any address to dodge the rate limits).
+        "PROXY_FIX": _int_setting(env, "PROXY_FIX", 0, 0, 5),
+        "LOCKOUT_ATTEMPTS": _int_setting(env, "LOCKOUT_ATTEMPTS", 5, 1, 1000),
+        "LOCKOUT_WINDOW_MINUTES": _int_setting(env, "LOCKOUT_WINDOW_MINUTES", 15, 1, 7 * 24 * 60),
+        "LOCKOUT_MINUTES": _int_setting(env, "LOCKOUT_MINUTES", 15, 1, 7 * 24 * 60),
+        "PASSWORD_RESET_MINUTES": _int_setting(env, "PASSWORD_RESET_MINUTES", 60, 5, 7 * 24 * 60),
+        # Links in e-mails start with this (e.g. https://pasarkube.id); unset, with the address the request came to.
+        "BASE_URL": env.get("MARKETPLACE_BASE_URL", "").strip().rstrip("/"),
+        "SMTP_HOST": smtp_host,
+        "SMTP_PORT": _int_setting(env, "SMTP_PORT", 587, 1, 65535),
+        "SMTP_USER": env.get("MARKETPLACE_SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("MARKETPLACE_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool_setting(env, "SMTP_STARTTLS", True),
+        "SMTP_TIMEOUT": _int_setting(env, "SMTP_TIMEOUT", 10, 1, 300),
+        "MAIL_FROM": env.get("MARKETPLACE_MAIL_FROM", "Pasar KUBE <no-reply@pasarkube.id>"),
+        # Without SMTP, mail is written here as .eml files (and logged) for developers to open.
+        "MAIL_DIR": env.get("MARKETPLACE_MAIL_DIR", str(instance / "mail")),
+    }
+
+
+WEBHOOKS_DEFAULT_BACKOFF = "30,120,600,3600,21600"
+
+
+def _webhooks(env: Mapping[str, str], env_name: str) -> dict[str, Any]:
+    """MARKETPLACE_WEBHOOKS_* (docs/webhooks.md): partners' endpoints, retries and the delivery worker."""
+    relaxed = env_name != "production"  # a developer's receiver on this computer, plain http
+    raw = env.get("MARKETPLACE_WEBHOOKS_BACKOFF", WEBHOOKS_DEFAULT_BACKOFF)
+    steps = [part.strip() for part in raw.split(",") if part.strip()]
+    if not steps or not all(step.isascii() and step.isdigit() and 1 <= int(step) <= 7 * 86400 for step in steps):
+        raise ConfigError("MARKETPLACE_WEBHOOKS_BACKOFF must be waits in seconds (1 to 604800) separated by "
+                          f"commas, like {WEBHOOKS_DEFAULT_BACKOFF!r}, not {raw!r}.")
+    timeout = _int_setting(env, "WEBHOOKS_TIMEOUT_SECONDS", 10, 1, 120)
+    lease = _int_setting(env, "WEBHOOKS_LEASE_SECONDS", 120, 10, 3600)
+    if lease <= timeout * 2:
+        raise ConfigError("MARKETPLACE_WEBHOOKS_LEASE_SECONDS must be more than twice "
+                          f"MARKETPLACE_WEBHOOKS_TIMEOUT_SECONDS ({lease} <= 2 x {timeout}).")
+    return {
+        "ALLOW_PRIVATE": _bool_setting(env, "WEBHOOKS_ALLOW_PRIVATE", relaxed),
+        "ALLOW_HTTP": _bool_setting(env, "WEBHOOKS_ALLOW_HTTP", relaxed),
+        "MAX_ATTEMPTS": _int_setting(env, "WEBHOOKS_MAX_ATTEMPTS", 8, 1, 50),
+        "TIMEOUT_SECONDS": timeout,
+        "LEASE_SECONDS": lease,
+        "BACKOFF": tuple(int(step) for step in steps),
+        "BATCH": _int_setting(env, "WEBHOOKS_BATCH", 50, 1, 1000),
+        "INTERVAL_SECONDS": _int_setting(env, "WEBHOOKS_INTERVAL_SECONDS", 5, 1, 3600),
+        # With Redis, a commit that emitted events also queues an RQ job that sends them at once.
+        "REDIS_URL": env.get("MARKETPLACE_REDIS_URL", "").strip(),
+        "QUEUE": env.get("MARKETPLACE_WEBHOOKS_QUEUE", "pasarkube-webhooks").strip() or "pasarkube-webhooks",
+    }
+
+
 def load_config(instance_path: str) -> dict[str, Any]:
     """Build the configuration for one app: defaults, then MARKETPLACE_* variables."""
     env = os.environ
@@ -144,6 +234,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SEARCH_INTERVAL": float(env.get("MARKETPLACE_SEARCH_INTERVAL", "0.5")),
         "SEARCH_BUILD_PROCS": int(env.get("MARKETPLACE_SEARCH_BUILD_PROCS", "2")),
         "GRADUATION": _graduation(env),
+        "WEBHOOKS": _webhooks(env, env_name),
+        **_security(env, instance),
     }
     # Requests may be a little bigger than one upload (several photos + form fields).
     config["MAX_CONTENT_LENGTH"] = int(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Rate limits per client address (the proxy's X-Forwarded-For only with MARKETPLACE_PROXY_FIX, see create_app).
+# Storage, switch and limits come from the app's config (RATELIMIT_*); Retry-After goes on every 429.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

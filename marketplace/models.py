@@ -1,5 +1,6 @@
 """Import every feature's models so that SQLAlchemy and Alembic see all tables."""
 
+from marketplace.audit.models import AuditEvent
 from marketplace.auth.models import ApiToken, OrderTakerProfile, User
 from marketplace.books.models import BookSettings, CashEntry, Contribution
 from marketplace.catalog.models import (
@@ -23,6 +24,7 @@ from marketplace.orders.models import (
     OrderMessage,
 )
 from marketplace.payments.models import PaymentEvent, Refund
+from marketplace.privacy.models import ErasureRequest
 from marketplace.reviews.models import KubeReview, ProductReview
 from marketplace.search.models import SearchLog, SearchOutbox
 from marketplace.sourcing.models import (
@@ -34,9 +36,11 @@ from marketplace.sourcing.models import (
     SupplyContract,
 )
 from marketplace.stories.models import Story, StoryPhoto
+from marketplace.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "BookSettings",
     "CartItem",
     "CashEntry",
@@ -45,6 +49,7 @@ __all__ = [
     "Checkout",
     "ContractDelivery",
     "Contribution",
+    "ErasureRequest",
     "FacilitatorAssignment",
     "Kube",
     "KubeMember",
@@ -77,4 +82,6 @@ __all__ = [
     "User",
     "VisitPhoto",
     "VisitReport",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -16,7 +16,7 @@ from lokal.rupiah import format_rupiah
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -122,12 +122,21 @@ def content_security_policy(config: Mapping[str, Any]) -> str:
         f"frame-src {frames}; connect-src 'self' {api} {js}; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
+
+
+# Permissions-Policy: no page uses these browser features (photo uploads open the phone's own camera picker).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
     """`<id:product_id>`: 1 to 2**31-1; anything else is a 404 before any query runs."""
+
+    # Exactly 1 to 2147483647 without leading zeros. The router compares methods before it converts, so with
+    # the plain \d+ an id out of range gave 405 (PATCH /products/0: "GET allowed") where it must give 404.
+    regex = (r"(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
 
     def __init__(self, url_map: Map) -> None:
         super().__init__(url_map, min=1, max=MAX_ID)
@@ -294,6 +303,10 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        # No page needs the camera, microphone, location or payment request API (Stripe's card form runs in
+        # its own frame and needs none of them either); no window opened from elsewhere keeps a handle on ours.
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("ENV_NAME") == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
@@ -328,8 +341,11 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[str, int] | Response:
+    def _http_error(error: HTTPException) -> tuple[str, int, dict[str, str]] | Response:
         status = error.code or 500
+        # RFC 9110 15.5.6: a 405 lists the methods the resource has (werkzeug's own page did; ours must too).
+        allow = ({"Allow": ", ".join(error.valid_methods)}
+                 if isinstance(error, MethodNotAllowed) and error.valid_methods else {})
         messages = {
             400: gettext("The request could not be understood."),
             401: gettext("Please sign in."),
@@ -343,8 +359,10 @@ def init_app(app: Flask) -> None:
         if wants_json():
             codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                      405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
-            return json_error(status, codes.get(status, "error"), message)
-        return render_template("errors/error.html", status=status, message=message), status
+            response = json_error(status, codes.get(status, "error"), message)
+            response.headers.update(allow)
+            return response
+        return render_template("errors/error.html", status=status, message=message), status, allow
 
     @app.errorhandler(500)
     def _server_error(error: Exception) -> tuple[str, int] | Response:

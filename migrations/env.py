@@ -45,6 +45,16 @@ def get_metadata():
     return target_db.metadata
 
 
+# The PostgreSQL search backend keeps its index in tables of its own, created and swapped by the indexer
+# (marketplace/search/pg_backend.py), not in the models: autogenerate must not offer to drop them.
+SEARCH_INDEX_TABLES = {"search_documents", "search_words", "search_state", "search_documents_next",
+                       "search_words_next"}
+
+
+def include_object(object, name, type_, reflected, compare_to):
+    return not (type_ == "table" and reflected and compare_to is None and name in SEARCH_INDEX_TABLES)
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -59,7 +69,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=include_object
     )
 
     with context.begin_transaction():
@@ -94,6 +104,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

@@ -68,6 +68,11 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "SEARCH_DIR": str(tmp_path / "search"),
         "SEARCH_INDEXER": "off",
         "SEARCH_BUILD_PROCS": 1,
+        # Rate limits would trip tests that sign in many times; tests/auth/test_rate_limits.py turns them on.
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        # Mail without SMTP goes to .eml files: keep them in the test's own folder.
+        "MAIL_DIR": str(tmp_path / "mail"),
     }
     config.update(overrides)
     app = create_app(config)

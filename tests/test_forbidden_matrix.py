@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.auth.models import User
 from marketplace.books.models import CashEntry, Category, Direction
 from marketplace.catalog.models import KubeMember, KubeStatus, ProductPhoto, ProductStatus
 from marketplace.chains.models import ProcessKube
@@ -30,13 +31,17 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderStatus
 from marketplace.orders.services import Delivery
 from marketplace.payments.models import Refund
+from marketplace.privacy import services as privacy
+from marketplace.privacy.models import ErasureRequest
 from marketplace.sourcing import services as sourcing
 from marketplace.sourcing.models import ContractDelivery, Lot, Quote, SourcingRequest, SupplyContract
 from marketplace.stories import services as stories
 from marketplace.stories.models import Story, StoryPhoto
+from marketplace.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests import factories
 from tests.conftest import login
 from tests.factories import World
+from tests.webhooks.support import failed_delivery, make_endpoint
 
 ROLES = ["anonymous", "buyer", "order_taker", "anggota_a", "ketua_a", "ketua_b", "facilitator_a",
          "facilitator_b", "operator"]
@@ -59,6 +64,15 @@ def _cash_entry_of_a(world: World, session: Session) -> None:
 def _story_draft(world: World, session: Session) -> Story:
     return stories.create_story(session, world.facilitator_a, world.kube_a.id,
                                  stories.StoryInput(title="Cerita", summary="Singkat", body="Isi cerita."))
+
+
+def _locked_user(world: World, session: Session) -> None:
+    """An account locked by failed sign-ins (not one of the matrix's roles, which must sign in)."""
+    factories.make_user(session, "locked_out", locked_until=datetime.now(UTC) + timedelta(minutes=10))
+
+
+def _locked_user_id(session: Session) -> int:
+    return session.scalars(select(User.id).where(User.email == factories.email_of("locked_out"))).one()
 
 
 def _story_with_photo(world: World, session: Session) -> None:
@@ -326,6 +340,9 @@ CASES = [
          lambda w, s: ("/admin/users", {"data": {"action": "unassign", "kube_id": str(w.kube_a.id),
                                                  "facilitator_id": str(w.facilitator_a.id)}}),
          id="unassign"),
+    Case("admin.users", OPERATORS,
+         lambda w, s: ("/admin/users", {"data": {"action": "unlock", "user_id": str(_locked_user_id(s))}}),
+         setup=_locked_user, id="unlock"),
     # Orders: KUBE side and operator
     Case("shop.accept_order", KUBE_A_SELLERS,
          lambda w, s: (_a(w, f"/orders/{_order_a_id(s)}/accept"), {"data": {}}),
@@ -508,6 +525,47 @@ CASES = [
     Case("stories.unpublish", {"operator"},
      lambda w, s: ("/stories/cerita/unpublish", {"data": {"note": "Izin foto?"}}),
          setup=_story_published),
+    # Partners' webhooks: operators only.
+    Case("webhooks.new_endpoint", OPERATORS,
+         lambda w, s: ("/admin/webhooks/new", {"data": {"url": "http://127.0.0.1:9/hook", "events": ["order.paid"]}})),
+    Case("webhooks.edit_endpoint", OPERATORS,
+         lambda w, s: (f"/admin/webhooks/{s.scalars(select(WebhookEndpoint.id)).one()}/edit",
+                       {"data": {"url": "http://127.0.0.1:9/other", "events": ["order.placed"]}}),
+         setup=lambda w, s: make_endpoint(s) and None),
+    Case("webhooks.deactivate", OPERATORS,
+         lambda w, s: (f"/admin/webhooks/{s.scalars(select(WebhookEndpoint.id)).one()}/deactivate", {"data": {}}),
+         setup=lambda w, s: make_endpoint(s) and None),
+    Case("webhooks.activate", OPERATORS,
+         lambda w, s: (f"/admin/webhooks/{s.scalars(select(WebhookEndpoint.id)).one()}/activate", {"data": {}}),
+         setup=lambda w, s: make_endpoint(s, active=False) and None),
+    Case("webhooks.rotate", OPERATORS,
+         lambda w, s: (f"/admin/webhooks/{s.scalars(select(WebhookEndpoint.id)).one()}/rotate", {"data": {}}),
+         setup=lambda w, s: make_endpoint(s) and None),
+    Case("webhooks.send_test", OPERATORS,
+         lambda w, s: (f"/admin/webhooks/{s.scalars(select(WebhookEndpoint.id)).one()}/test", {"data": {}}),
+         setup=lambda w, s: make_endpoint(s) and None),
+    Case("webhooks.retry", OPERATORS,
+         lambda w, s: (f"/admin/webhooks/deliveries/{s.scalars(select(WebhookDelivery.id)).one()}/retry",
+                       {"data": {}}),
+         setup=lambda w, s: failed_delivery(s) and None),
+    # Personal data: a member's NIK (the KUBE's officers, its facilitator, operators); each user's own deletion
+    # request (asked by any signed-in user, withdrawn only by its user); operators carry requests out or refuse.
+    Case("shop.member_nik", KUBE_A_MANAGERS,
+         lambda w, s: (_a(w, f"/members/{_anggota_member_id(w, s)}/nik"),
+                       {"data": {f"nik{_anggota_member_id(w, s)}-nik": "7201011203900002"}})),
+    Case("privacy.request_erasure", set(ROLES) - {"anonymous"},
+         lambda w, s: ("/account/privacy/erasure", {"data": {"password": factories.PASSWORD}})),
+    Case("privacy.withdraw", {"buyer"},
+         lambda w, s: (f"/account/privacy/erasure/{s.scalars(select(ErasureRequest.id)).one()}/withdraw",
+                       {"data": {}}),
+         setup=lambda w, s: privacy.request_erasure(s, w.buyer, factories.PASSWORD) and None),
+    Case("privacy.carry_out", OPERATORS,
+         lambda w, s: (f"/admin/privacy/requests/{s.scalars(select(ErasureRequest.id)).one()}/erase", {"data": {}}),
+         setup=lambda w, s: privacy.request_erasure(s, w.buyer, factories.PASSWORD) and None),
+    Case("privacy.refuse", OPERATORS,
+         lambda w, s: (f"/admin/privacy/requests/{s.scalars(select(ErasureRequest.id)).one()}/refuse",
+                       {"data": {"reason": "Pesanan masih berjalan."}}),
+         setup=lambda w, s: privacy.request_erasure(s, w.buyer, factories.PASSWORD) and None),
 ]
 
 
@@ -554,6 +612,9 @@ def test_forbidden_roles_change_nothing(app: Flask, session: Session, case: Case
 def test_every_mutating_route_is_in_the_matrix(app: Flask) -> None:
     covered = {case.endpoint for case in CASES}
     exempt = {"auth.login", "auth.logout", "auth.register", "auth.profile",  # a user's own account only
+              # Public: anyone may ask for a reset link (the answer never says whether the account exists);
+              # only who holds a mailed, signed, single-use token sets a password (tests/auth/test_password_reset.py)
+              "auth.reset_request", "auth.reset_password",
               # A visitor's own cart only (it is found by the account or the session, never by an id in the URL):
               # tests/orders/test_buyer_pages.py checks that one cart never touches another.
               "orders.add_to_cart", "orders.set_quantity", "orders.remove",

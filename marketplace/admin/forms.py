@@ -46,6 +46,12 @@ class RolesForm(Form):
     is_disabled = BooleanField(_l("Disabled"))
 
 
+class UnlockForm(Form):
+    """End a sign-in lockout early."""
+
+    user_id = IntegerField(widget=HiddenInput(), validators=[DataRequired(), NumberRange(1, MAX_ID)])
+
+
 class AssignForm(Form):
     kube_id = SelectField(_l("KUBE"), coerce=int, choices=[])
     facilitator_id = SelectField(_l("Facilitator"), coerce=int, choices=[])

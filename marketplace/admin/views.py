@@ -10,7 +10,15 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.admin import bp
-from marketplace.admin.forms import AssignForm, CategoryForm, ConfirmForm, DeleteForm, RolesForm, UnassignForm
+from marketplace.admin.forms import (
+    AssignForm,
+    CategoryForm,
+    ConfirmForm,
+    DeleteForm,
+    RolesForm,
+    UnassignForm,
+    UnlockForm,
+)
 from marketplace.auth import services as accounts
 from marketplace.auth.models import User
 from marketplace.catalog import services
@@ -138,6 +146,19 @@ def users() -> str | Response:
                 return redirect(here)
         else:
             flash(_form_errors(roles), "danger")
+    elif request.method == "POST" and action == "unlock":
+        unlock = UnlockForm()
+        if unlock.validate_on_submit() and unlock.user_id.data:
+            try:
+                unlocked = accounts.unlock_user(db_session(), user, unlock.user_id.data)
+            except DomainError as error:
+                flash_refusal(error)
+            else:
+                db.session.commit()
+                flash(_("%(name)s can sign in again.", name=unlocked.name), "success")
+                return redirect(here)
+        else:
+            flash(_form_errors(unlock), "danger")
     elif request.method == "POST" and action == "assign":
         if assign_form.validate_on_submit():
             try:

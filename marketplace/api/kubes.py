@@ -49,18 +49,24 @@ def kube_summary_json(kube: Kube) -> dict[str, Any]:
     }
 
 
-def kube_json(kube: Kube, *, show_members: bool, show_bank: bool) -> dict[str, Any]:
+def kube_json(kube: Kube, *, show_members: bool, niks: dict[int, str] | None = None,
+              bank: services.BankAccountView | None = None) -> dict[str, Any]:
     """A KUBE's profile. Members come from the poverty register (UU PDP 27/2022): everyone sees how many
-    they are; only the KUBE's own people, its facilitator and operators see names and roles."""
+    they are; only the KUBE's own people, its facilitator and operators see names and roles, and each NIK
+    as services.member_niks gives it to the viewer (in full, masked, or not at all). The payout account only
+    for officers, the facilitator and operators, its number masked for all but the KUBE's officers."""
     data = kube_summary_json(kube)
     data["member_count"] = len(kube.members)
     if show_members:
-        data["members"] = [{"name": m.user.name, "role": m.role.value} for m in kube.members]
-    if show_bank:
+        niks = niks or {}
+        data["members"] = [{"name": m.user.name, "role": m.role.value, "nik": niks.get(m.id)}
+                           for m in kube.members]
+    if bank is not None:
         data["bank_account"] = {
-            "bank_name": kube.bank_name,
-            "account_number": kube.bank_account_number,
-            "account_holder": kube.bank_account_holder,
+            "bank_name": bank.bank_name,
+            "account_number": bank.account_number or None,
+            "account_number_masked": bank.masked,
+            "account_holder": bank.account_holder,
         }
     return data
 
@@ -86,7 +92,9 @@ def kube(slug: str) -> Response:
     viewer = bearer_user()
     item = services.kube_by_slug(db_session(), slug, viewer)
     actions = allowed_actions(db_session(), viewer, item)
-    body = kube_json(item, show_members=Action.VIEW_PRIVATE in actions, show_bank=Action.VIEW_BANK in actions)
+    body = kube_json(item, show_members=Action.VIEW_PRIVATE in actions,
+                     niks=services.member_niks(db_session(), viewer, item),
+                     bank=services.bank_account_view(db_session(), viewer, item, full=True))
     if viewer is not None:
         db_session().commit()  # records the token's last use
     return jsonify(body)

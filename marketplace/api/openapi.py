@@ -87,7 +87,8 @@ SCHEMAS: dict[str, Any] = {
                         "example": "invalid",
                         "enum": ["invalid", "bad_request", "unauthorized", "forbidden", "not_found",
                                  "method_not_allowed", "conflict", "too_large", "rate_limited",
-                                 "server_error"],
+                                 "server_error", "account_locked", "out_of_stock", "prices_changed",
+                                 "payment_unavailable"],
                     },
                     "message": {"type": "string", "description": "Readable text in the request's language."},
                     "field": {"type": "string", "description": "The parameter or body field at fault."},
@@ -181,15 +182,22 @@ SCHEMAS: dict[str, Any] = {
                             "properties": {
                                 "name": {"type": "string"},
                                 "role": {"type": "string", "enum": [r.value for r in MemberRole]},
+                                "nik": {"type": "string", "nullable": True,
+                                        "description": "The member's NIK (sensitive personal data, UU PDP 27/2022): "
+                                        "in full for the KUBE's officers, its facilitators and operators (and the "
+                                        "member), masked (\"7201\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022"
+                                        "0003\") for other members; null when not entered."},
                             },
                         },
                     },
                     "bank_account": {
                         "type": "object",
-                        "description": "Only for the KUBE's officers, its facilitator and operators.",
+                        "description": "Only for the KUBE's officers, its facilitator and operators. The number is "
+                        "masked (all but its last 4 digits) for all but the KUBE's officers.",
                         "properties": {
                             "bank_name": {"type": "string", "nullable": True},
                             "account_number": {"type": "string", "nullable": True},
+                            "account_number_masked": {"type": "boolean"},
                             "account_holder": {"type": "string", "nullable": True},
                         },
                     },
@@ -512,6 +520,11 @@ RESPONSES: dict[str, Any] = {
     "Forbidden": _json(_ref("Error"), "The token's user may not do this to this KUBE."),
     "NotFound": _json(_ref("Error"), "No such item, or not visible to this user."),
     "Conflict": _json(_ref("Error"), "Not possible in the item's current state."),
+    "TooManyRequests": {
+        **_json(_ref("Error"), "Too many requests from this address (error.code rate_limited): wait and retry."),
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0},
+                                    "description": "Seconds to wait before the next try."}},
+    },
 }
 
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -528,6 +541,12 @@ PATHS: dict[str, Any] = {
                 "201": _json(_ref("Token"), "A new token."),
                 "400": _error("BadRequest"),
                 "401": _error("Unauthorized"),
+                "403": {
+                    **_json(_ref("Error"), "Too many failed sign-ins: the account is locked for a while, even for "
+                            "the right password (error.code account_locked). Unknown e-mails always get 401."),
+                    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                                                "description": "Seconds until the lock ends."}},
+                },
             },
         }
     },
@@ -727,7 +746,8 @@ PATHS: dict[str, Any] = {
             "summary": "The buyer's orders, newest first.",
             "security": _BEARER,
             "parameters": [_param("page"), _param("per_page")],
-            "responses": {"200": _json(_ref("OrderList"), "The orders."), "401": _error("Unauthorized")},
+            "responses": {"200": _json(_ref("OrderList"), "The orders."), "400": _error("BadRequest"),
+                          "401": _error("Unauthorized")},
         },
     },
     "/orders/{order_id}": {
@@ -750,8 +770,8 @@ PATHS: dict[str, Any] = {
             "summary": "A KUBE's orders, for its members and operators.",
             "security": _BEARER,
             "parameters": [_param("page"), _param("per_page")],
-            "responses": {"200": _json(_ref("OrderList"), "The orders."), "401": _error("Unauthorized"),
-                          "403": _error("Forbidden"), "404": _error("NotFound")},
+            "responses": {"200": _json(_ref("OrderList"), "The orders."), "400": _error("BadRequest"),
+                          "401": _error("Unauthorized"), "403": _error("Forbidden"), "404": _error("NotFound")},
         },
     },
     "/supply-chains": {
@@ -868,6 +888,12 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+# Every operation counts against the API's rate limit (and POST /auth/token against a tighter one too).
+for _operations in PATHS.values():
+    for _method, _operation in _operations.items():
+        if _method != "parameters":
+            _operation["responses"].setdefault("429", _error("TooManyRequests"))
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",

@@ -59,3 +59,14 @@ class OrderTakerForm(Form):
         validators=[Optional(), Length(max=200),
                     URL(require_tld=True, message=_l("Enter a full web address, e.g. https://www.example.co.id"))],
     )
+
+
+class ResetRequestForm(Form):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(Form):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"), validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))]
+    )

@@ -36,6 +36,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lockout (auth.services.authenticate): failed sign-ins counted since `failed_logins_since`; past the limit the
+    # account refuses every sign-in until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_logins_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[KubeMember]] = relationship(back_populates="user")
     facilitator_assignments: Mapped[list[FacilitatorAssignment]] = relationship(
@@ -51,6 +56,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return not self.is_disabled
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether too many failed sign-ins lock the account right now."""
+        return self.locked_until is not None and self.locked_until > utcnow()
 
     @property
     def is_order_taker(self) -> bool:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace import regions
+from marketplace.audit import services as audit
 from marketplace.auth.models import ApiToken, OrderTakerProfile, User
 from marketplace.common import (
     N_,
     ConflictError,
+    DomainError,
     NotFoundError,
     Page,
     PermissionDenied,
@@ -72,15 +78,76 @@ def register_user(
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The user whose e-mail and password match, or None. Disabled accounts never match."""
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """After `attempts` failed sign-ins within `window`, an account refuses sign-in for `duration`."""
+
+    attempts: int = 5
+    window: timedelta = timedelta(minutes=15)
+    duration: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LockoutPolicy:
+        return cls(attempts=int(config["LOCKOUT_ATTEMPTS"]),
+                   window=timedelta(minutes=int(config["LOCKOUT_WINDOW_MINUTES"])),
+                   duration=timedelta(minutes=int(config["LOCKOUT_MINUTES"])))
+
+
+class AccountLocked(DomainError):
+    """Too many failed sign-ins: the account refuses every sign-in, right password or not, until `locked_until`.
+
+    The caller commits before showing it (the failure that locked the account must be saved)."""
+
+    code = "account_locked"
+    status = 403
+
+    def __init__(self, locked_until: datetime) -> None:
+        super().__init__(N_("Too many failed sign-ins: this account is locked until %(until)s. "
+                            "Try again then, or reset the password by e-mail."), until=locked_until)
+        self.locked_until = locked_until
+
+
+def _count_failure(session: Session, user: User, policy: LockoutPolicy, moment: datetime) -> None:
+    since = user.failed_logins_since
+    if since is None or moment - since > policy.window:
+        user.failed_logins, user.failed_logins_since = 0, moment
+    user.failed_logins += 1
+    if user.failed_logins >= policy.attempts:
+        user.locked_until = moment + policy.duration
+        user.failed_logins, user.failed_logins_since = 0, None
+        session.flush()
+        raise AccountLocked(user.locked_until)
+    session.flush()
+
+
+def _clear_lockout(user: User) -> None:
+    user.failed_logins, user.failed_logins_since, user.locked_until = 0, None, None
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, policy: LockoutPolicy | None = None,
+    now: datetime | None = None,
+) -> User | None:
+    """The user whose e-mail and password match, or None. Disabled accounts never match.
+
+    Failures count against the account (unknown addresses have none to count against and simply get None):
+    past `policy.attempts` within the window, and while locked, AccountLocked is raised. The caller commits
+    either way, so that the count is kept."""
+    policy = policy or LockoutPolicy()
+    moment = now or utcnow()
     user = user_by_email(session, email or "")
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    if not check_password_hash(user.password_hash, password or "") or user.is_disabled:
+    if user.locked_until is not None and user.locked_until > moment:
+        raise AccountLocked(user.locked_until)
+    if not check_password_hash(user.password_hash, password or ""):
+        _count_failure(session, user, policy, moment)
         return None
-    user.last_login_at = utcnow()
+    if user.is_disabled:
+        return None
+    _clear_lockout(user)
+    user.last_login_at = moment
     return user
 
 
@@ -116,11 +183,71 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     """Change a password; every other session and API token stops working."""
     if not check_password_hash(user.password_hash, current or ""):
         raise ValidationError(N_("The current password is wrong."), field="current_password")
-    user.password_hash = generate_password_hash(_check_password(new, field="new_password"))
+    _set_password(session, user, new, field="new_password")
+
+
+def _set_password(session: Session, user: User, new: str, *, field: str) -> None:
+    """A new password signs the account out everywhere: sessions, remember-cookies and API tokens."""
+    user.password_hash = generate_password_hash(_check_password(new, field=field))
     user.auth_version += 1
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         token.revoked = True
     session.flush()
+
+
+# --- Password reset by e-mail ------------------------------------------------------------------------
+
+RESET_SALT = "pasar-kube.password-reset"
+_BAD_RESET_LINK = N_("This password reset link is invalid, already used or expired. Ask for a new one.")
+
+
+def _reset_fingerprint(user: User) -> str:
+    """Changes whenever the password does (the hash is salted anew) or the account is signed out everywhere,
+    so a link works once and never after a newer password."""
+    return hashlib.sha256(f"{user.id}:{user.auth_version}:{user.password_hash}".encode()).hexdigest()[:32]
+
+
+def user_for_password_reset(session: Session, email: str) -> User | None:
+    """Whom to send a reset link to: an active account with that e-mail, else None (the page says the same)."""
+    try:
+        address = normalize_email(email)
+    except ValidationError:
+        return None
+    user = user_by_email(session, address)
+    return user if user is not None and not user.is_disabled else None
+
+
+def password_reset_token(user: User, *, secret_key: str) -> str:
+    """A signed, timestamped token naming the user and the current password's fingerprint."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
+    return str(serializer.dumps([user.id, _reset_fingerprint(user)]))
+
+
+def user_for_reset_token(session: Session, token: str, *, secret_key: str, max_age: timedelta) -> User:
+    """The user a reset link is for; ValidationError when forged, expired, used or outdated."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
+    try:
+        payload = serializer.loads(token or "", max_age=int(max_age.total_seconds()))
+    except BadData:
+        raise ValidationError(_BAD_RESET_LINK) from None
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)
+            and not isinstance(payload[0], bool) and isinstance(payload[1], str)):
+        raise ValidationError(_BAD_RESET_LINK)
+    user = session.get(User, payload[0]) if 0 < payload[0] < 2**31 else None
+    if user is None or user.is_disabled or not hmac.compare_digest(payload[1], _reset_fingerprint(user)):
+        raise ValidationError(_BAD_RESET_LINK)
+    return user
+
+
+def reset_password(session: Session, token: str, new_password: str, *, secret_key: str,
+                   max_age: timedelta) -> User:
+    """Set a new password from a reset link: the link stops working, every session and API token of the
+    account is signed out, and a lockout ends (whoever holds the mailbox owns the account)."""
+    user = user_for_reset_token(session, token, secret_key=secret_key, max_age=max_age)
+    _set_password(session, user, new_password, field="password")
+    _clear_lockout(user)
+    session.flush()
+    return user
 
 
 @dataclass
@@ -208,6 +335,17 @@ def list_users(session: Session, actor: User, *, q: str = "", page: int = 1, per
     return Page(list(items), total, page, per_page)
 
 
+def unlock_user(session: Session, actor: User, user_id: int) -> User:
+    """An operator ends a lockout early (the owner called to say the failed sign-ins were theirs)."""
+    _require_operator(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(N_("User not found."))
+    _clear_lockout(user)
+    session.flush()
+    return user
+
+
 def set_user_roles(
     session: Session,
     actor: User,
@@ -227,6 +365,10 @@ def set_user_roles(
         raise ValidationError(N_("You cannot remove your own operator role or disable yourself."))
     if is_disabled and not user.is_disabled:
         user.auth_version += 1  # signs the account out everywhere
+    roles = {"is_operator": is_operator, "is_facilitator": is_facilitator, "is_ministry": is_ministry,
+             "is_disabled": is_disabled}
+    if changed := audit.changes({name: getattr(user, name) for name in roles}, roles):
+        audit.record(session, actor, "user.roles_changed", user, **changed)
     user.is_operator = is_operator
     user.is_facilitator = is_facilitator
     user.is_ministry = is_ministry

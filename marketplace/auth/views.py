@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -11,9 +13,21 @@ from wtforms.fields.choices import SelectChoice
 
 from marketplace import regions
 from marketplace.auth import bp, services
-from marketplace.auth.forms import LoginForm, OrderTakerForm, PasswordForm, ProfileForm, RegisterForm
+from marketplace.auth.forms import (
+    LoginForm,
+    OrderTakerForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from marketplace.auth.messages import locked_message, send_password_reset
 from marketplace.catalog.services import kubes_of_member
 from marketplace.common import DomainError
+from marketplace.i18n import error_text
+from marketplace.mail import MailError
+from marketplace.ratelimits import post_limit
 from marketplace.web import db_session, reject_form, safe_next
 
 
@@ -34,13 +48,21 @@ def _start_session(user: services.User, remember: bool) -> None:
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
+@post_limit("SIGNIN")
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(_safe_next(url_for("catalog.home")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(db_session(), form.email.data or "", form.password.data or "")
+        try:
+            user = services.authenticate(db_session(), form.email.data or "", form.password.data or "",
+                                         policy=services.LockoutPolicy.from_config(current_app.config))
+        except services.AccountLocked as locked:
+            db_session().commit()  # the failure that locked the account counts
+            form.form_errors.append(locked_message(locked))
+            return render_template("auth/login.html", form=form)
         if user is None:
+            db_session().commit()  # failed attempts count towards the lockout
             form.form_errors.append(_("Wrong e-mail or password."))
         else:
             db_session().commit()
@@ -51,6 +73,7 @@ def login() -> str | Response:
 
 
 @bp.route("/auth/register", methods=["GET", "POST"])
+@post_limit("SIGNUP")
 def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("catalog.home"))
@@ -72,6 +95,53 @@ def register() -> str | Response:
             flash(_("Your account is ready. Selamat berbelanja!"), "success")
             return redirect(_safe_next(url_for("catalog.home")))
     return render_template("auth/register.html", form=form)
+
+
+def _reset_max_age() -> timedelta:
+    return timedelta(minutes=int(current_app.config["PASSWORD_RESET_MINUTES"]))
+
+
+@bp.route("/auth/reset", methods=["GET", "POST"])
+@post_limit("PASSWORD_RESET")
+def reset_request() -> str | Response:
+    """"Forgot password?": the same answer whether or not the address has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.user_for_password_reset(db_session(), form.email.data or "")
+        if user is not None:
+            token = services.password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
+            try:
+                send_password_reset(user, token)
+            except MailError:
+                current_app.logger.exception("The password reset mail to user %s could not be sent", user.id)
+        flash(_("If an account exists for %(email)s, we have sent it a link to choose a new password. "
+                "Check your inbox (and the spam folder).", email=form.email.data), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+@post_limit("PASSWORD_RESET")
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    secret, max_age = current_app.config["SECRET_KEY"], _reset_max_age()
+    try:
+        user = services.user_for_reset_token(db_session(), token, secret_key=secret, max_age=max_age)
+    except DomainError as error:
+        form_link = url_for("auth.reset_request")
+        return render_template("auth/reset_invalid.html", message=error_text(error), form_link=form_link), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(db_session(), token, form.password.data or "", secret_key=secret,
+                                    max_age=max_age)
+        except DomainError as error:
+            reject_form(form, error)
+        else:
+            db_session().commit()
+            _start_session(user, remember=False)
+            flash(_("Your new password is saved and you are signed in. Other devices are signed out."), "success")
+            return redirect(url_for("catalog.home"))
+    return render_template("auth/reset_password.html", form=form, user=user)
 
 
 @bp.route("/auth/logout", methods=["POST"])

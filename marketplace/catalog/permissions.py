@@ -28,6 +28,7 @@ class Action(StrEnum):
     EDIT_BANK = "edit_bank"
     REVIEW = "review"  # verify the KUBE, approve products, suspend
     HANDLE_ORDERS = "handle_orders"  # accept, ship and cancel the KUBE's orders
+    VIEW_NIK = "view_nik"  # read and enter the members' NIK in full (others who see the members get it masked)
 
 
 def member_role(session: Session, user: User | None, kube_id: int) -> KubeMember | None:
@@ -58,12 +59,12 @@ def allowed_actions(session: Session, user: User | None, kube: Kube) -> frozense
     actions: set[Action] = set()
     if is_assigned_facilitator(session, user, kube.id):
         actions |= {Action.VIEW_PRIVATE, Action.EDIT_PRODUCTS, Action.MANAGE_SHOP, Action.VIEW_BANK,
-                    Action.REVIEW}
+                    Action.REVIEW, Action.VIEW_NIK}
     membership = member_role(session, user, kube.id)
     if membership is not None:
         actions |= {Action.VIEW_PRIVATE, Action.EDIT_PRODUCTS, Action.HANDLE_ORDERS}
         if membership.role in OFFICER_ROLES:
-            actions |= {Action.MANAGE_SHOP, Action.VIEW_BANK, Action.EDIT_BANK}
+            actions |= {Action.MANAGE_SHOP, Action.VIEW_BANK, Action.EDIT_BANK, Action.VIEW_NIK}
     return frozenset(actions)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace import media, regions
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.catalog.models import (
     OFFICER_ROLES,
@@ -33,6 +34,7 @@ from marketplace.catalog.models import (
     Unit,
 )
 from marketplace.catalog.permissions import Action, allowed_actions, require
+from marketplace.catalog.permissions import member_role as membership_of
 from marketplace.common import (
     N_,
     ConflictError,
@@ -45,6 +47,7 @@ from marketplace.common import (
     slugify,
     utcnow,
 )
+from marketplace.privacy.personal import clean_nik, mask_account, mask_nik
 from marketplace.search import outbox
 
 # A KUBE is 5-20 heads of household of one desa (Permensos 2/2019 on UEP aid to KUBE).
@@ -341,12 +344,18 @@ def update_bank_account(
     """The group's payout account (its own account, as UEP aid is paid into it)."""
     kube = get_kube(session, kube_id)
     require(session, actor, kube, Action.EDIT_BANK)
+    before = {"bank_name": kube.bank_name, "account_number": kube.bank_account_number,
+              "account_holder": kube.bank_account_holder}
     kube.bank_name = clean_text(bank_name, field="bank_name", max_length=60)
     number = clean_text(account_number, field="account_number", max_length=34).replace(" ", "").replace("-", "")
     if not number.isdigit() or not 6 <= len(number) <= 20:
         raise ValidationError(N_("An account number has 6 to 20 digits."), field="account_number")
     kube.bank_account_number = number
     kube.bank_account_holder = clean_text(account_holder, field="account_holder", max_length=120)
+    changed = audit.changes(before, {"bank_name": kube.bank_name, "account_number": kube.bank_account_number,
+                                     "account_holder": kube.bank_account_holder})
+    if changed:
+        audit.record(session, actor, "bank_account.changed", kube, **changed)
     session.flush()
     return kube
 
@@ -383,6 +392,7 @@ def verify_kube(session: Session, actor: User, kube_id: int) -> Kube:
     _transition_kube(kube, (KubeStatus.DRAFT,), KubeStatus.VERIFIED)
     kube.verified_at = utcnow()
     kube.verified_by_id = actor.id
+    audit.record(session, actor, "kube.verified", kube, status={"from": "draft", "to": "verified"})
     session.flush()
     return kube
 
@@ -394,7 +404,10 @@ def activate_kube(session: Session, actor: User, kube_id: int) -> Kube:
         require(session, actor, kube, Action.REVIEW)
     else:
         require(session, actor, kube, Action.MANAGE_SHOP)
+    was = kube.status
     _transition_kube(kube, (KubeStatus.VERIFIED, KubeStatus.SUSPENDED), KubeStatus.ACTIVE)
+    audit.record(session, actor, "kube.reactivated" if was == KubeStatus.SUSPENDED else "kube.activated", kube,
+                 status={"from": was, "to": kube.status})
     session.flush()
     return kube
 
@@ -402,16 +415,24 @@ def activate_kube(session: Session, actor: User, kube_id: int) -> Kube:
 def suspend_kube(session: Session, actor: User, kube_id: int) -> Kube:
     kube = get_kube(session, kube_id)
     require(session, actor, kube, Action.REVIEW)
+    was = kube.status
     _transition_kube(kube, (KubeStatus.VERIFIED, KubeStatus.ACTIVE), KubeStatus.SUSPENDED)
+    audit.record(session, actor, "kube.suspended", kube, status={"from": was, "to": kube.status})
     session.flush()
     return kube
 
 
-def add_member(session: Session, actor: User, kube_id: int, *, email: str, role: str) -> KubeMember:
-    """Add a signed-up user to the KUBE with a role; one ketua, sekretaris and bendahara each."""
+def add_member(session: Session, actor: User, kube_id: int, *, email: str, role: str,
+               nik: str | None = None) -> KubeMember:
+    """Add a signed-up user to the KUBE with a role (and their NIK, when known); one ketua, sekretaris and
+    bendahara each."""
     kube = get_kube(session, kube_id)
     require(session, actor, kube, Action.MANAGE_SHOP)
     member_role = _parse_role(role)
+    cleaned_nik = clean_nik(nik)
+    if cleaned_nik is not None:
+        require(session, actor, kube, Action.VIEW_NIK)
+        _check_nik_free(session, kube.id, cleaned_nik, exclude_id=None)
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
         raise NotFoundError(
@@ -433,10 +454,79 @@ def add_member(session: Session, actor: User, kube_id: int, *, email: str, role:
     if member_role == MemberRole.KETUA and Action.REVIEW not in allowed_actions(session, actor, kube):
         # A KUBE without a ketua gets one from its facilitator, never from the remaining officers.
         raise PermissionDenied(N_("Only the ketua or the facilitator can hand over the chair."))
-    member = KubeMember(kube_id=kube.id, user_id=user.id, role=member_role)
+    member = KubeMember(kube_id=kube.id, user_id=user.id, role=member_role, nik=cleaned_nik)
     session.add(member)
+    audit.record(session, actor, "kube_member.added", ("user", user.id), kube_id=kube.id, role=member_role)
     session.flush()
     return member
+
+
+def _check_nik_free(session: Session, kube_id: int, nik: str, exclude_id: int | None) -> None:
+    """A household is in a KUBE once: two members of one KUBE never share a NIK."""
+    stmt = select(KubeMember.id).where(KubeMember.kube_id == kube_id, KubeMember.nik == nik)
+    if exclude_id is not None:
+        stmt = stmt.where(KubeMember.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        raise ConflictError(N_("Another member of this KUBE has this NIK."), field="nik")
+
+
+def set_member_nik(session: Session, actor: User, member_id: int, nik: str | None) -> KubeMember:
+    """Officers, the KUBE's facilitators and operators enter or correct a member's NIK (empty clears it)."""
+    member = session.get(KubeMember, member_id)
+    if member is None:
+        raise NotFoundError(N_("Member not found."))
+    require(session, actor, member.kube, Action.VIEW_NIK)
+    cleaned = clean_nik(nik)
+    if cleaned is not None:
+        _check_nik_free(session, member.kube_id, cleaned, exclude_id=member.id)
+    member.nik = cleaned
+    session.flush()
+    return member
+
+
+def member_niks(session: Session, viewer: User | None, kube: Kube) -> dict[int, str]:
+    """{member id: NIK as this viewer may see it}: in full for the KUBE's officers, its facilitators and
+    operators (and for a member's own NIK), masked for the other members, nothing for anyone else.
+    Members come from the poverty register: UU PDP 27/2022 makes their NIK sensitive personal data."""
+    actions = allowed_actions(session, viewer, kube)
+    if Action.VIEW_PRIVATE not in actions:
+        return {}
+    full = Action.VIEW_NIK in actions
+    viewer_id = viewer.id if viewer is not None else None
+    rows = session.execute(
+        select(KubeMember.id, KubeMember.user_id, KubeMember.nik)
+        .where(KubeMember.kube_id == kube.id, KubeMember.nik.is_not(None))
+    )
+    return {member_id: nik if full or user_id == viewer_id else mask_nik(nik)
+            for member_id, user_id, nik in rows if nik}
+
+
+@dataclass(frozen=True)
+class BankAccountView:
+    """A KUBE's payout account as one viewer sees it: the number masked (all but its last 4 digits) unless
+    `full` was asked for by a page that needs it and the viewer is one of the KUBE's officers."""
+
+    bank_name: str | None
+    account_number: str
+    account_holder: str | None
+    masked: bool
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.account_number)
+
+
+def bank_account_view(session: Session, viewer: User | None, kube: Kube, *, full: bool = False
+                      ) -> BankAccountView | None:
+    """The payout account for those who may see it (officers, the facilitator, operators), else None.
+    Personal financial data (UU PDP 27/2022): masked wherever the full number is not needed."""
+    if Action.VIEW_BANK not in allowed_actions(session, viewer, kube):
+        return None
+    membership = membership_of(session, viewer, kube.id)
+    show_full = full and membership is not None and membership.is_officer
+    number = kube.bank_account_number or ""
+    return BankAccountView(kube.bank_name, number if show_full else mask_account(number),
+                           kube.bank_account_holder, masked=not show_full and bool(number))
 
 
 def change_member_role(session: Session, actor: User, member_id: int, role: str) -> KubeMember:
@@ -462,9 +552,14 @@ def change_member_role(session: Session, actor: User, member_id: int, role: str)
         # Handing over the chair: the previous ketua stays in the group as anggota.
         for other in others:
             if other.role == MemberRole.KETUA:
+                audit.record(session, actor, "kube_member.role_changed", ("user", other.user_id),
+                             kube_id=other.kube_id, role={"from": other.role, "to": MemberRole.ANGGOTA})
                 other.role = MemberRole.ANGGOTA
     else:
         _check_officer_free(others, new_role, exclude_id=member.id)
+    if member.role != new_role:
+        audit.record(session, actor, "kube_member.role_changed", ("user", member.user_id),
+                     kube_id=member.kube_id, role={"from": member.role, "to": new_role})
     member.role = new_role
     session.flush()
     return member
@@ -478,6 +573,8 @@ def remove_member(session: Session, actor: User, member_id: int) -> None:
     require(session, actor, member.kube, Action.MANAGE_SHOP)
     if member.role == MemberRole.KETUA and Action.REVIEW not in allowed_actions(session, actor, member.kube):
         raise ValidationError(N_("Choose a new ketua before removing this one."))
+    audit.record(session, actor, "kube_member.removed", ("user", member.user_id), kube_id=member.kube_id,
+                 role=member.role)
     session.delete(member)
     session.flush()
 
@@ -520,6 +617,7 @@ def assign_facilitator(session: Session, actor: User, kube_id: int, facilitator_
     )
     if exists is None:
         session.add(FacilitatorAssignment(kube_id=kube.id, facilitator_id=facilitator.id))
+        audit.record(session, actor, "facilitator.assigned", facilitator, kube_id=kube.id)
         session.flush()
 
 
@@ -532,6 +630,7 @@ def unassign_facilitator(session: Session, actor: User, kube_id: int, facilitato
         )
     )
     if assignment is not None:
+        audit.record(session, actor, "facilitator.unassigned", ("user", facilitator_id), kube_id=kube_id)
         session.delete(assignment)
         session.flush()
 
@@ -673,6 +772,9 @@ def update_product(session: Session, actor: User, product_id: int, fields: Mappi
     content_changed = any(
         key in CONTENT_FIELDS and getattr(product, key) != value for key, value in values.items()
     )
+    if "price" in values and values["price"] != product.price:
+        audit.record(session, actor, "product.price_changed", product,
+                     price={"from": product.price, "to": values["price"]})
     for key, value in values.items():
         setattr(product, key, value)
     if content_changed and product.status == ProductStatus.PUBLISHED and Action.REVIEW not in actions:
@@ -746,6 +848,7 @@ def approve_product(session: Session, actor: User, product_id: int) -> Product:
     product.published_at = product.published_at or utcnow()
     product.reviewed_by_id = actor.id
     product.review_note = None
+    audit.record(session, actor, "product.approved", product, status={"from": "pending_review", "to": "published"})
     session.flush()
     return product
 
@@ -759,6 +862,8 @@ def reject_product(session: Session, actor: User, product_id: int, note: str) ->
     product.review_note = clean_text(note, field="note", max_length=1000)
     product.status = ProductStatus.DRAFT
     product.reviewed_by_id = actor.id
+    audit.record(session, actor, "product.rejected", product, status={"from": "pending_review", "to": "draft"},
+                 note=product.review_note)
     session.flush()
     return product
 

@@ -107,6 +107,8 @@ def kube(slug: str) -> str | Response:
         page=page,
         actions=actions,
         Action=Action,
+        niks=services.member_niks(db_session(), viewer, kube),
+        bank=services.bank_account_view(db_session(), viewer, kube),
         region_path=[regions.name(c) for c in
                      (kube.village_code, kube.district_code, kube.regency_code, kube.province_code)],
     )

@@ -265,11 +265,15 @@ class _Loader:
             user = self.user(email, member.name, phone=_phone(email), created_at=kube.created_at)
             self.session.flush()
             users.append(user)
+            nik = _nik(kube.district_code, index)
             if user.id in existing:
+                if existing[user.id].nik is None:  # a demo loaded before members had a NIK
+                    existing[user.id].nik = nik
                 continue
             role = _ROLES[index] if index < len(_ROLES) and _ROLES[index] not in taken else MemberRole.ANGGOTA
             taken.add(role)
-            self.session.add(KubeMember(kube_id=kube.id, user_id=user.id, role=role, joined_at=kube.created_at))
+            self.session.add(KubeMember(kube_id=kube.id, user_id=user.id, role=role, joined_at=kube.created_at,
+                                        nik=nik))
             self.created["members"] += 1
         return users
 
@@ -409,6 +413,16 @@ def _place(path: regions.RegionPath) -> str:
     """'Bugis, Batui, Kab. Banggai' for a picture's caption."""
     regency = regions.name(path.regency_code).replace("Kabupaten ", "Kab. ")
     return f"{regions.name(path.village_code)}, {regions.name(path.district_code)}, {regency}"
+
+
+def _nik(district_code: str, index: int) -> str:
+    """A made-up but plausible NIK for the demo's `index`-th member of a KUBE: the kecamatan's code
+    ("72.01.01" -> "720101"), a birth date (women's day + 40, as on real NIKs) drawn from the code and the
+    index, and a running number. Stable from one load to the next."""
+    rng = random.Random(f"{district_code}/{index}")
+    day = rng.randint(1, 28) + (40 if rng.random() < 0.5 else 0)
+    born = f"{day:02d}{rng.randint(1, 12):02d}{rng.randint(60, 99):02d}"
+    return district_code.replace(".", "") + born + f"{index + 1:04d}"
 
 
 def _phone(seed: str) -> str:

@@ -18,6 +18,7 @@ from lokal.rupiah import format_rupiah
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.catalog.models import Kube
 from marketplace.catalog.permissions import is_assigned_facilitator, member_role
@@ -225,6 +226,8 @@ def record_payout(session: Session, actor: User, kube_id: int, amount: object, r
     if balance(session, kube_id) < 0:
         raise ConflictError(N_("Another payout to this KUBE was recorded at the same moment. Reload the page and "
                                "check the balance."))
+    audit.record(session, actor, "payout.recorded", payout, amount=cleaned, reference=ref,
+                 bank_name=account.bank_name, account_number=account.account_number)
     return payout
 
 

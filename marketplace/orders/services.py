@@ -19,6 +19,7 @@ from lokal.rupiah import format_rupiah
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Kube, KubeMember, MemberRole, Product, ProductStatus
 from marketplace.catalog.permissions import member_role
@@ -50,6 +51,7 @@ from marketplace.orders.models import (
 from marketplace.payments.models import Refund
 from marketplace.payments.providers import MANUAL_ONLY, Payments, ProviderError
 from marketplace.search import outbox
+from marketplace.webhooks import events as webhooks
 
 MAX_LINES = 50
 MAX_PENDING_CHECKOUTS = 3
@@ -412,6 +414,7 @@ def place_checkout(
     for order in checkout.orders:
         message = NEW_COD_ORDER if method == PaymentMethod.COD else NEW_ORDER
         notify(session, _member_ids(session, order.kube_id), order, message, id=order.id, total=order.total)
+        webhooks.order_placed(session, order, now)
     return checkout
 
 
@@ -437,6 +440,7 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
         return False
     session.add(OrderEvent(order_id=order.id, from_status=current.value, to_status=to.value,
                            actor_id=actor.id if actor else None, note=note, created_at=now))
+    audit.record(session, actor, "order.status_changed", order, status={"from": current, "to": to})
     if to in RELEASES_STOCK:
         _release(session, order)
     if to == OrderStatus.PAID:
@@ -452,6 +456,7 @@ def _move(session: Session, order: Order, to: OrderStatus, actor: User | None, n
     if kube_hears:
         members = [m for m in _member_ids(session, order.kube_id) if actor is None or m != actor.id]
         notify(session, members, order, kube_hears, id=order.id)
+    webhooks.order_moved(session, order, current, to, now)
     session.expire(order, ["status", "updated_at", "events", "paid_at"])
     return True
 
@@ -622,6 +627,7 @@ def confirm_cash(session: Session, actor: User, order_id: int, now: datetime | N
     if paid.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(N_("The cash for this order is already recorded."), field="status")
     ledger.record_cash(session, order, now)
+    webhooks.order_cash_paid(session, order, now)
     if order.status == OrderStatus.SHIPPED:
         _strict_move(session, order, OrderStatus.DELIVERED, actor, CASH_RECEIVED)
     else:
@@ -678,9 +684,11 @@ def cancel_order(session: Session, actor: User, order_id: int, reason: str, *,
         raise ConflictError(N_("The order changed meanwhile; reload the page."), field="status")
     if target == OrderStatus.REFUNDED:
         card = checkout.payment_method == PaymentMethod.STRIPE
-        session.add(Refund(checkout_id=checkout.id, order_id=order.id, provider="stripe" if card else "manual",
-                           amount=order.total, status="requested" if card else "pending", note=note,
-                           created_at=now))
+        refund = Refund(checkout_id=checkout.id, order_id=order.id, provider="stripe" if card else "manual",
+                        amount=order.total, status="requested" if card else "pending", note=note, created_at=now)
+        session.add(refund)
+        audit.record(session, actor, "refund.created", refund, kube_id=order.kube_id, order_id=order.id,
+                     amount=refund.amount, provider=refund.provider)
     session.flush()
     return order
 

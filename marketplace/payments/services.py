@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.common import N_, ConflictError, NotFoundError, PermissionDenied, ValidationError, clean_text, utcnow
 from marketplace.orders import services as orders
@@ -137,9 +138,11 @@ def _settle(session: Session, checkout: Checkout, intent: Intent, now: datetime)
                 paid_for += order.total
     surplus = intent.amount - paid_for
     if surplus > 0:
-        session.add(Refund(checkout_id=checkout.id, order_id=None, provider="stripe", amount=surplus,
-                           status="requested", created_at=now,
-                           note="paid after its orders expired or were cancelled"))
+        refund = Refund(checkout_id=checkout.id, order_id=None, provider="stripe", amount=surplus,
+                        status="requested", created_at=now, note="paid after its orders expired or were cancelled")
+        session.add(refund)
+        audit.record(session, None, "refund.created", refund, checkout_id=checkout.id, amount=surplus,
+                     provider="stripe")
         first = min(checkout.orders, key=lambda o: o.id)
         orders.notify(session, [checkout.buyer_id], first, LATE_PAYMENT_REFUNDED, id=first.id, amount=surplus)
     session.flush()
@@ -164,6 +167,8 @@ def settle_card(session: Session, payments: Payments, checkout_id: int, now: dat
             continue
         refund.status, refund.external_id = result.status, result.external_id
         refund.completed_at = now if result.status == "succeeded" else None
+        audit.record(session, None, "refund.sent", refund, kube_id=refund.order.kube_id if refund.order else None,
+                     amount=refund.amount, provider="stripe", status=result.status)
     if checkout.payment_intent_id and not any(o.paid_at is not None for o in checkout.orders):
         # A payment that comes anyway is settled by the webhook (and refunded when not owed).
         with suppress(ProviderError):
@@ -208,5 +213,7 @@ def mark_refund_sent(session: Session, actor: User, refund_id: int, reference: s
                            .execution_options(synchronize_session=False))
     if sent.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(N_("This refund is already recorded as sent."), field="reference")
+    audit.record(session, actor, "refund.sent", refund, kube_id=refund.order.kube_id if refund.order else None,
+                 amount=refund.amount, provider="manual", reference=reference)
     session.expire(refund)
     return refund

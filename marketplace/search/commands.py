@@ -23,11 +23,12 @@ def reindex() -> None:
     # A full build may use several processes (MARKETPLACE_SEARCH_BUILD_PROCS); the app's own indexer thread
     # rebuilds in one, since forking a serving process with threads is asking for trouble.
     config = current_app.config
-    builder = make_backend(config["SEARCH_BACKEND"], index_root(config), config["SEARCH_BUILD_PROCS"])
+    builder = make_backend(config["SEARCH_BACKEND"], index_root(config), config["SEARCH_BUILD_PROCS"],
+                           engine=getattr(rt.backend, "engine", None))
     started = time.perf_counter()
-    with indexer.writer_lock(rt.indexer.lock_path, wait=True):
+    with rt.indexer.coordination.writer(wait=True):
         count = indexer.rebuild(db_session(), builder)
-        rt.indexer.marker.unlink(missing_ok=True)
+        rt.indexer.coordination.clear_rebuild()
         drained = indexer.drain(db_session(), rt.backend)
     elapsed = time.perf_counter() - started
     click.echo(f"Indexed {count} products in {elapsed:.1f} s ({rt.backend.name}); {drained} later changes applied.")

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -100,21 +101,60 @@ def pending(session: Session) -> int:
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
+class Coordination(Protocol):
+    """Who may write the index, and how a failed search anywhere asks the writer for a rebuild."""
+
+    def writer(self, *, wait: bool = False) -> AbstractContextManager[bool]:
+        """Hold the writer lock; yields False at once when another process holds it (unless `wait`)."""
+        ...
+
+    def ask_rebuild(self) -> None: ...
+
+    def rebuild_asked(self, pause: float) -> bool:
+        """A rebuild was asked for (`pause`: the least time between rebuilds, where the writers share it)."""
+        ...
+
+    def clear_rebuild(self) -> None: ...
+
+
+class LocalCoordination:
+    """The processes of one host: a lock file next to the index, and a REBUILD marker file beside it."""
+
+    def __init__(self, lock_path: Path) -> None:
+        self.lock_path = lock_path
+        self.marker = lock_path.with_name("REBUILD")
+
+    def writer(self, *, wait: bool = False) -> AbstractContextManager[bool]:
+        return writer_lock(self.lock_path, wait=wait)
+
+    def ask_rebuild(self) -> None:
+        self.marker.parent.mkdir(parents=True, exist_ok=True)
+        self.marker.touch()
+
+    def rebuild_asked(self, pause: float) -> bool:
+        return self.marker.exists()
+
+    def clear_rebuild(self) -> None:
+        self.marker.unlink(missing_ok=True)
+
+
 class Indexer:
     """Keeps the index in step; at most one process writes at a time (the holder of the lock).
 
     A failed search anywhere asks for a rebuild by leaving a marker file next to the lock, so the process
     that holds the lock (maybe a separate `flask search indexer`) sees it. Rebuilds asked for by searches
-    are at most one per REBUILD_PAUSE seconds, so a bug that is not the index cannot keep it rebuilding."""
+    are at most one per REBUILD_PAUSE seconds, so a bug that is not the index cannot keep it rebuilding.
+    A backend shared by several hosts (PostgreSQL) brings its own `coordination` instead of the files."""
 
     REBUILD_PAUSE = 60.0
 
     def __init__(self, backend: SearchBackend, session_scope: SessionScope, lock_path: Path,
-                 interval: float = 0.5) -> None:
+                 interval: float = 0.5, coordination: Coordination | None = None) -> None:
         self.backend = backend
         self.session_scope = session_scope
         self.lock_path = lock_path
         self.marker = lock_path.with_name("REBUILD")
+        self.coordination: Coordination = coordination or LocalCoordination(lock_path)
         self.interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -126,14 +166,14 @@ class Indexer:
     def mark_broken(self) -> None:
         """The index failed a search: rebuild it on the next round of whichever process writes."""
         try:
-            self.marker.parent.mkdir(parents=True, exist_ok=True)
-            self.marker.touch()
-        except OSError:
+            self.coordination.ask_rebuild()
+        except Exception:
             log.exception("cannot ask for a search index rebuild")
         self._wake.set()
 
     def _needs_rebuild(self) -> bool:
-        if self.marker.exists() and time.monotonic() - self._last_rebuild >= self.REBUILD_PAUSE:
+        if (time.monotonic() - self._last_rebuild >= self.REBUILD_PAUSE
+                and self.coordination.rebuild_asked(self.REBUILD_PAUSE)):
             self._last_rebuild = time.monotonic()  # the pause counts from rebuilds that searches asked for
             return True
         try:
@@ -144,13 +184,13 @@ class Indexer:
 
     def run_once(self, *, wait: bool = False) -> int:
         """Rebuild if needed, then drain the outbox; 0 when another process holds the lock."""
-        with writer_lock(self.lock_path, wait=wait) as mine:
+        with self.coordination.writer(wait=wait) as mine:
             if not mine:
                 return 0
             with self.session_scope() as session:
                 if self._needs_rebuild():
                     log.warning("search index missing or unreadable: rebuilding it from the database")
-                    self.marker.unlink(missing_ok=True)
+                    self.coordination.clear_rebuild()
                     count = rebuild(session, self.backend)
                     log.warning("search index rebuilt with %d products", count)
                 try:

@@ -137,6 +137,14 @@ class BankForm(Form):
 class MemberForm(Form):
     email = EmailField(_l("Member's e-mail"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=_role_choices, default=MemberRole.ANGGOTA.value)
+    # Checked by the service (16 digits, a province code first); only officers, facilitators and operators see it.
+    nik = StringField(_l("NIK (16 digits, as in the poverty register)"), validators=[Optional(), Length(max=40)])
+
+
+class NikForm(Form):
+    """Enter or correct one member's NIK (empty clears it)."""
+
+    nik = StringField(_l("NIK"), validators=[Optional(), Length(max=40)])
 
 
 class MemberRoleForm(Form):

@@ -36,6 +36,7 @@ from marketplace.shop.forms import (
     KubePhotoForm,
     MemberForm,
     MemberRoleForm,
+    NikForm,
     ProductForm,
     ShipForm,
     StockForm,
@@ -347,7 +348,7 @@ def profile(slug: str) -> str | Response:
                 message = _("The delivery options are saved.")
             else:
                 member = services.add_member(db_session(), user, kube.id, email=member_form.email.data or "",
-                                             role=member_form.role.data or "")
+                                             role=member_form.role.data or "", nik=member_form.nik.data)
                 message = _("%(name)s is now a member.", name=member.user.name)
         except DomainError as error:
             reject_form(chosen, error)
@@ -369,6 +370,9 @@ def profile(slug: str) -> str | Response:
         actions=actions,
         Action=Action,
         KubeStatus=KubeStatus,
+        niks=services.member_niks(db_session(), user, kube),
+        bank=services.bank_account_view(db_session(), user, kube),
+        nik_forms={member.id: NikForm(prefix=f"nik{member.id}", data={"nik": None}) for member in kube.members},
     )
 
 
@@ -396,6 +400,29 @@ def member_role(slug: str, member_id: int) -> Response:
                   "success")
             if Action.MANAGE_SHOP not in allowed_actions(db_session(), current_actor(), kube):
                 return redirect(url_for("shop.dashboard", slug=kube.slug))  # a ketua who handed over
+    return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
+
+
+@bp.route("/<slug>/members/<id:member_id>/nik", methods=["POST"])
+@login_required
+def member_nik(slug: str, member_id: int) -> Response:
+    """Officers, the KUBE's facilitators and operators enter or correct a member's NIK."""
+    kube = _kube(slug, Action.VIEW_NIK)
+    _member_of(kube, member_id)
+    form = NikForm(prefix=f"nik{member_id}")
+    if form.validate_on_submit():
+        try:
+            member = services.set_member_nik(db_session(), current_actor(), member_id, form.nik.data)
+        except DomainError as error:
+            flash_refusal(error)
+        else:
+            db.session.commit()
+            if member.nik:
+                flash(_("The NIK of %(name)s is saved.", name=member.user.name), "success")
+            else:
+                flash(_("The NIK of %(name)s is cleared.", name=member.user.name), "success")
+    else:
+        flash(_("A NIK has 16 digits."), "danger")
     return redirect(url_for("shop.profile", slug=kube.slug) + "#members")
 
 

@@ -62,6 +62,7 @@ from marketplace.sourcing.models import (
     SourcingRequest,
     SupplyContract,
 )
+from marketplace.webhooks import events as webhooks
 
 MAX_QUANTITY = Decimal(10**9)
 MAX_PRICE = 10**10
@@ -424,6 +425,7 @@ def accept_quote(session: Session, actor: User | None, quote_id: int, fee_bps: i
     session.flush()
     _notify(session, _quoters(session, quote), N_("Your quote for %(item)s was accepted: contract %(code)s."),
             item=request.item_name, code=contract.code, contract_id=contract.id)
+    webhooks.contract_event(session, "contract.created", contract)
     return contract
 
 
@@ -514,6 +516,7 @@ def cancel_contract(session: Session, actor: User | None, contract_id: int) -> S
         raise ConflictError(N_("This contract is not active."))
     contract.status = ContractStatus.CANCELLED
     session.flush()
+    webhooks.contract_event(session, "contract.cancelled", contract)
     return contract
 
 
@@ -889,9 +892,11 @@ def record_delivery(session: Session, actor: User | None, contract_id: int, *, l
     session.refresh(contract, ["deliveries"])
     if sum((d.quantity for d in contract.deliveries if d.due_on == due), Decimal(0)) > contract.quantity:
         raise ConflictError(N_("Another delivery for that date was recorded at the same moment. Reload the page."))
+    webhooks.delivery_event(session, "contract.delivery_recorded", delivery)
     if all(d.outstanding == 0 for d in schedule_of(contract)):
         contract.status = ContractStatus.COMPLETED
         session.flush()
+        webhooks.contract_event(session, "contract.completed", contract)
     _notify(session, [contract.order_taker_id], N_("%(kube)s sent %(quantity)s %(unit)s of %(item)s (contract "
                                                    "%(code)s)."),
             kube=kube.name, quantity=f"{amount.normalize():f}", unit=contract.unit, item=contract.item_name,
@@ -915,6 +920,7 @@ def confirm_received(session: Session, actor: User | None, delivery_id: int) -> 
         raise ConflictError(N_("This delivery was already confirmed."))
     delivery.status, delivery.received_at = DeliveryStatus.RECEIVED, utcnow()
     session.flush()
+    webhooks.delivery_event(session, "contract.delivery_confirmed", delivery)
     _notify(session, [delivery.recorded_by_id], N_("The order taker confirmed your delivery on contract %(code)s."),
             code=delivery.contract.code, contract_id=delivery.contract_id)
     return delivery
@@ -1020,6 +1026,7 @@ def record_delivery_payment(session: Session, actor: User | None, delivery_id: i
             N_("A delivery on contract %(code)s (%(total)s) was paid; your KUBE's share is in its ledger."),
             code=delivery.contract.code,
             total=delivery.amount, contract_id=delivery.contract_id)
+    webhooks.delivery_event(session, "contract.delivery_paid", delivery)
     return delivery
 
 

@@ -18,6 +18,7 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.audit.models import AuditEvent
 from marketplace.catalog.models import Product
 from marketplace.common import utcnow
 from marketplace.extensions import db
@@ -183,6 +184,9 @@ def test_refund_goes_back_through_stripe_and_debits_the_ledger(stripe_world: Str
     assert order.status == OrderStatus.REFUNDED
     assert _stock(world.product_a.id) == stock_before + 2
     assert ledger.balance(_session(), world.kube_a.id) == 0  # credited, then taken back in full
+    audit = {e.action: e for e in _session().scalars(select(AuditEvent).where(AuditEvent.action.like("refund.%")))}
+    assert (audit["refund.created"].actor_role, audit["refund.sent"].actor_role) == ("ketua", "system")
+    assert json.loads(audit["refund.sent"].details)["status"] == "succeeded"
 
 
 def test_the_same_webhook_delivered_ten_times_at_once_changes_the_order_once(stripe_world: StripeWorld,
@@ -244,6 +248,9 @@ def test_a_payment_after_the_orders_expired_is_refunded(stripe_world: StripeWorl
     refund = _session().scalars(select(Refund)).one()
     assert refund.order_id is None and refund.amount == checkout.total and refund.status == "succeeded"
     assert _session().scalar(select(func.count(LedgerEntry.id))) == 0
+    assert [(e.action, e.actor_role, e.target_id) for e in _session().scalars(
+        select(AuditEvent).where(AuditEvent.target_type == "refund").order_by(AuditEvent.id))] == [
+        ("refund.created", "system", refund.id), ("refund.sent", "system", refund.id)]
 
 
 def test_cancelling_one_unpaid_order_lowers_the_card_amount(stripe_world: StripeWorld, card_world: World) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine
 
 from marketplace.search.backend import PRICE_BUCKETS, SearchBackend, SearchDoc, SearchQuery, price_bucket
 from marketplace.search.whoosh_backend import IndexUnavailable
@@ -15,7 +18,9 @@ from marketplace.search.whoosh_backend import IndexUnavailable
 BACKENDS = {
     "whoosh": ("marketplace.search.whoosh_backend", "WhooshBackend"),
     "fts5": ("marketplace.search.fts5_backend", "Fts5Backend"),
+    "postgres": ("marketplace.search.pg_backend", "PostgresBackend"),
 }
+TEST_DATABASE_URL = os.environ.get("MARKETPLACE_TEST_DATABASE_URL", "")
 
 SNACKS, OILS, SOAP, CRAFTS = 11, 12, 13, 21  # leaf categories; 1 = food (parent of 11), 2 = coconut, 3 = crafts
 
@@ -52,11 +57,30 @@ DOCS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def pg_engine() -> Iterator[Engine]:
+    """The test database's engine, for the PostgreSQL backend (its index lives in the app's database)."""
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("the postgres search backend runs when MARKETPLACE_TEST_DATABASE_URL is a PostgreSQL database")
+    engine = create_engine(TEST_DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+def make_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> SearchBackend:
+    """A backend with an index of its own: a folder per test, or tables of their own in PostgreSQL."""
+    module, cls_name = BACKENDS[name]
+    cls = getattr(importlib.import_module(module), cls_name)
+    if name != "postgres":
+        return cls(tmp_path / name)  # type: ignore[no-any-return]
+    instance = cls(request.getfixturevalue("pg_engine"), prefix=f"search_test_{uuid.uuid4().hex[:12]}")
+    request.addfinalizer(instance.drop)
+    return instance  # type: ignore[no-any-return]
+
+
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
-    module, name = BACKENDS[request.param]
-    cls = getattr(importlib.import_module(module), name)
-    instance = cls(tmp_path / request.param)
+    instance = make_backend(request.param, tmp_path, request)
     instance.rebuild(DOCS)
     yield instance
     if hasattr(instance, "close"):
@@ -223,8 +247,9 @@ def test_completions(backend: SearchBackend) -> None:
     assert len(backend.suggest("ke", limit=2)) <= 2
 
 
-def test_missing_index_raises_unavailable(tmp_path: Path) -> None:
-    for module, name in BACKENDS.values():
-        cls = getattr(importlib.import_module(module), name)
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_missing_index_raises_unavailable(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    backend = make_backend(name, tmp_path / "nothing", request)
+    for ask in (lambda: backend.search(SearchQuery(text="kelapa")), backend.check, backend.doc_count):
         with pytest.raises(IndexUnavailable):
-            cls(tmp_path / f"nothing-{name}").search(SearchQuery(text="kelapa"))
+            ask()

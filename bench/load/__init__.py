@@ -1,0 +1,1 @@
+"""Load benchmarks: gunicorn serving the app on the large dataset, driven by locust (see run.py)."""
