@@ -9,7 +9,12 @@ A backup is one .tar.gz (or a directory) holding:
 
 A restore refuses a database that already holds rows (unless forced), a manifest it cannot read, a file whose
 checksum does not match, a backup of the other database kind, and a schema revision this code does not know
-(a backup made by a newer version).
+(a backup made by a newer version). It also refuses a backup holding anything but regular files and
+directories: a link inside it (`media/x.jpg -> ../database.sqlite3`) would otherwise be followed when the media
+are copied, and publish the database or the private media under /media.
+
+A backup holds the private media and the whole database: it is written readable by its owner only (0600 for
+an archive, 0700 for a directory).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import shlex
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -236,10 +242,11 @@ def backup(database_url: str, media_roots: Mapping[str, str | Path], output: Pat
         raise BackupError(N_("pg_dump is not installed. Install the PostgreSQL client tools, or back up the "
                              "database by hand: %(command)s"), command=pg_dump_command(database_url))
     archive = output.name.endswith(ARCHIVE_SUFFIXES)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="backup-", dir=output.parent) as scratch:
+    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the mode applies only when it is new
+    with tempfile.TemporaryDirectory(prefix="backup-", dir=output.parent) as scratch:  # 0700, by mkdtemp
         work = output if not archive else Path(scratch) / "backup"
-        work.mkdir(parents=True, exist_ok=True)
+        work.mkdir(exist_ok=True, mode=0o700)
+        os.chmod(work, 0o700)  # also an existing empty directory, and whatever the umask
         try:
             if kind == "sqlite":
                 database_file = SQLITE_FILE
@@ -260,9 +267,7 @@ def backup(database_url: str, media_roots: Mapping[str, str | Path], output: Pat
             (work / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             if archive:
                 partial = output.with_name(output.name + ".partial")
-                with tarfile.open(partial, "w:gz") as tar:
-                    for entry in sorted(work.iterdir()):
-                        tar.add(entry, arcname=entry.name)
+                _write_archive(work, partial)
                 partial.replace(output)  # never a half-written archive under the final name
         except BaseException:
             if not archive:
@@ -271,14 +276,49 @@ def backup(database_url: str, media_roots: Mapping[str, str | Path], output: Pat
     return manifest
 
 
+def _write_archive(work: Path, target: Path) -> None:
+    """The .tar.gz of `work`, created readable by its owner only (never world-readable, not even for a
+    moment: the mode is given when the file is created, and set again in case the umask took bits away)."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as raw:
+        os.fchmod(raw.fileno(), 0o600)
+        with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            for entry in sorted(work.iterdir()):
+                tar.add(entry, arcname=entry.name)
+
+
 # --- Restoring ----------------------------------------------------------------------------------------
+
+
+def _refuse_link(name: str) -> ValidationError:
+    return ValidationError(N_("The backup holds %(name)s, which is a link or a special file; a backup holds only "
+                              "regular files and directories, so it is refused."), name=name)
+
+
+def _check_members(tar: tarfile.TarFile) -> None:
+    """Only regular files and directories: a symlink or hard link inside the archive (even a relative one
+    that stays inside it, such as `media -> private-media`) would be followed when the media are copied."""
+    for member in tar.getmembers():
+        if not (member.isreg() or member.isdir()):
+            raise _refuse_link(member.name)
+
+
+def _check_tree(folder: Path) -> None:
+    """The same for a backup directory: every entry, looked at without following links."""
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in (*dirnames, *filenames):
+            path = Path(dirpath) / name
+            mode = path.lstat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise _refuse_link(str(path.relative_to(folder)))
 
 
 @contextmanager
 def _opened(source: Path) -> Iterator[Path]:
-    """The backup as a directory: an archive is unpacked into a temporary one (safely: no links out, no
-    absolute paths)."""
+    """The backup as a directory: an archive is unpacked into a temporary one (safely: no links at all, no
+    absolute paths, nothing outside it)."""
     if source.is_dir():
+        _check_tree(source)
         yield source
         return
     if not source.is_file():
@@ -286,6 +326,7 @@ def _opened(source: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="restore-") as scratch:
         try:
             with tarfile.open(source, "r:gz") as tar:
+                _check_members(tar)
                 tar.extractall(scratch, filter="data")
         except (tarfile.TarError, OSError, EOFError) as error:
             raise ValidationError(N_("%(path)s is not a backup archive (%(error)s)."), path=str(source),
@@ -334,10 +375,12 @@ def restore(database_url: str, media_roots: Mapping[str, str | Path], source: Pa
         else:
             if pg_restore is None:
                 raise BackupError(N_("pg_restore is not installed. Install the PostgreSQL client tools."))
-            _restore_postgres(folder / manifest.database_file, database_url, pg_restore)
+            _restore_postgres(folder / manifest.database_file, database_url, pg_restore, replace=force)
         for setting, name in MEDIA_DIRS.items():
             if name in manifest.media:
-                shutil.copytree(folder / name, Path(media_roots[setting]), dirs_exist_ok=True)
+                # The backup holds no links (checked when opened); should one appear, it is copied as a link,
+                # never followed.
+                shutil.copytree(folder / name, Path(media_roots[setting]), symlinks=True, dirs_exist_ok=True)
     counts = database_counts(database_url)
     missing = {table: (rows, counts.get(table)) for table, rows in manifest.counts.items()
                if counts.get(table) != rows}
@@ -359,10 +402,46 @@ def _restore_sqlite(copy: Path, database_url: str) -> None:
         src.backup(dst)
 
 
-def _restore_postgres(dump: Path, database_url: str, pg_restore: str) -> None:
+def _recreate_public_schema(database_url: str) -> None:
+    """An empty `public` schema with the owner and the grants it had, in one transaction. `pg_restore --clean`
+    would drop only the objects in the dump: a table a newer version added (with a foreign key to `users`)
+    would make dropping `users` fail."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            owner = conn.execute(text(
+                "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'")).scalar()
+            grants = conn.execute(text(
+                "SELECT CASE WHEN acl.grantee = 0 THEN NULL ELSE pg_get_userbyid(acl.grantee) END, "
+                "acl.privilege_type, acl.is_grantable "
+                "FROM pg_namespace, aclexplode(pg_namespace.nspacl) AS acl "
+                "WHERE nspname = 'public' AND acl.grantee <> pg_namespace.nspowner")).all()
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            if owner is not None:
+                conn.execute(text(f"ALTER SCHEMA public OWNER TO {quote(owner)}"))
+            for grantee, privilege, grantable in grants:
+                if privilege not in ("USAGE", "CREATE"):
+                    continue
+                to = "PUBLIC" if grantee is None else quote(grantee)
+                option = " WITH GRANT OPTION" if grantable else ""
+                conn.execute(text(f"GRANT {privilege} ON SCHEMA public TO {to}{option}"))
+    finally:
+        engine.dispose()
+
+
+def _restore_postgres(dump: Path, database_url: str, pg_restore: str, *, replace: bool) -> None:
+    """Into a database without rows (its empty tables, e.g. freshly migrated, are dropped by `--clean`); with
+    `replace`, the `public` schema is emptied first instead (everything in it goes, also tables the backup does
+    not know)."""
+    clean = ["--clean", "--if-exists"]
+    if replace:
+        _recreate_public_schema(database_url)
+        clean = []
     dbname, env = _libpq(make_url(database_url))
     done = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
-        [pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+        [pg_restore, *clean, "--no-owner", "--no-privileges", "--single-transaction",
          "--exit-on-error", "--dbname", dbname, str(dump)],
         env=env, capture_output=True, text=True, check=False,
     )

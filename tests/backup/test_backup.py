@@ -1,10 +1,13 @@
 """flask backup / flask restore: an online, consistent backup while the app writes; a restore into a fresh
-database that the app then serves; refusals (a database with rows, a damaged file, an unknown schema)."""
+database that the app then serves; refusals (a database with rows, a damaged file, an unknown schema, links and
+special files in a crafted backup); a forced restore over a newer schema; backups readable by their owner only."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -215,3 +218,169 @@ def test_pg_dump_command_keeps_the_password_off_the_command_line() -> None:
     command = services.pg_dump_command("postgresql+psycopg://kube:s3cret@db.example:5432/pasar")
     assert command == ("pg_dump --format=custom --no-owner --no-privileges --file pasarkube.dump "
                        "--dbname postgresql://kube@db.example:5432/pasar")
+
+
+# --- A crafted backup: links and special files are refused -----------------------------------------------
+
+
+def _directory_backup(app: Flask, tmp_path: Path) -> Path:
+    folder = tmp_path / "good-backup"
+    result = app.test_cli_runner().invoke(args=["backup", "--output", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def _archive_with(folder: Path, archive: Path, extra: list[tarfile.TarInfo], replace: str | None = None) -> Path:
+    """A copy of a good backup as a .tar.gz, plus `extra` members (links, devices), without the entry `replace`
+    (which an extra member then stands in for). The manifest and the checksum stay valid."""
+    with tarfile.open(archive, "w:gz") as tar:
+        for entry in sorted(folder.iterdir()):
+            if entry.name != replace:
+                tar.add(entry, arcname=entry.name)
+        for member in extra:
+            tar.addfile(member)
+    return archive
+
+
+def _member(name: str, kind: bytes, target: str = "") -> tarfile.TarInfo:
+    member = tarfile.TarInfo(name)
+    member.type = kind
+    member.linkname = target
+    member.mode = 0o644
+    return member
+
+
+def _nothing_restored(target: Flask, restore_url: str) -> None:
+    for setting in services.MEDIA_DIRS:
+        root = Path(target.config[setting])
+        assert not root.exists() or not any(root.iterdir()), f"{setting} was written to"
+    assert sum(services.database_counts(restore_url).values()) == 0
+
+
+def test_an_archive_with_a_link_or_a_special_file_is_refused(
+    app: Flask, session: Session, restore_url: str, tmp_path: Path
+) -> None:
+    _seed(app, session)
+    folder = _directory_backup(app, tmp_path)
+    database_file = services.read_manifest(folder).database_file
+    crafted = {
+        # Relative links that stay inside the archive, which tarfile's "data" filter lets through: copying the
+        # media would follow them and put the database, or the private media, under /media.
+        "a file linked to the database": ([_member("media/x.jpg", tarfile.SYMTYPE, f"../{database_file}")], None),
+        "the public media linked to the private": ([_member("media", tarfile.SYMTYPE, "private-media")], "media"),
+        "a hard link to the database": ([_member("media/y.jpg", tarfile.LNKTYPE, database_file)], None),
+        "a character device": ([_member("media/zero", tarfile.CHRTYPE)], None),
+        "a fifo": ([_member("media/pipe", tarfile.FIFOTYPE)], None),
+    }
+    target = make_app(restore_url, tmp_path / "restored")
+    with target.app_context():
+        try:
+            for number, (what, (extra, replace)) in enumerate(crafted.items()):
+                archive = _archive_with(folder, tmp_path / f"crafted-{number}.tar.gz", extra, replace)
+                outcome = target.test_cli_runner().invoke(args=["restore", str(archive), "--force"])
+                assert outcome.exit_code == 1, (what, outcome.output)
+                assert "link or a special file" in outcome.output, (what, outcome.output)
+                assert extra[0].name in outcome.output, what
+                _nothing_restored(target, restore_url)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_backup_directory_with_a_link_or_a_special_file_is_refused(
+    app: Flask, session: Session, restore_url: str, tmp_path: Path
+) -> None:
+    _seed(app, session)
+    folder = _directory_backup(app, tmp_path)
+    database_file = services.read_manifest(folder).database_file
+
+    def file_linked_to_the_database(copy: Path) -> str:
+        (copy / "media" / "x.jpg").symlink_to(Path("..") / database_file)
+        return "media/x.jpg"
+
+    def media_linked_to_private(copy: Path) -> str:
+        shutil.rmtree(copy / "media")
+        (copy / "media").symlink_to("private-media", target_is_directory=True)
+        return "media"
+
+    def link_deep_inside(copy: Path) -> str:
+        (copy / "private-media" / "receipts" / "2026" / "other.jpg").symlink_to("/etc/passwd")
+        return "private-media/receipts/2026/other.jpg"
+
+    def fifo(copy: Path) -> str:
+        os.mkfifo(copy / "media" / "pipe")
+        return "media/pipe"
+
+    target = make_app(restore_url, tmp_path / "restored")
+    with target.app_context():
+        try:
+            for number, craft in enumerate((file_linked_to_the_database, media_linked_to_private,
+                                            link_deep_inside, fifo)):
+                copy = tmp_path / f"crafted-{number}"
+                shutil.copytree(folder, copy)
+                name = craft(copy)
+                outcome = target.test_cli_runner().invoke(args=["restore", str(copy), "--force"])
+                assert outcome.exit_code == 1, (craft.__name__, outcome.output)
+                assert "link or a special file" in outcome.output and name in outcome.output, outcome.output
+                _nothing_restored(target, restore_url)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- A forced restore over a newer schema; who may read a backup -----------------------------------------
+
+
+def test_forced_restore_over_a_database_with_a_table_the_backup_does_not_know(
+    app: Flask, session: Session, database_url: str, restore_url: str, tmp_path: Path
+) -> None:
+    """A newer version added a table with a foreign key to users: a forced restore of an older backup still
+    replaces everything (pg_restore --clean alone would fail to drop users)."""
+    _seed(app, session)
+    archive = tmp_path / "b.tar.gz"
+    assert app.test_cli_runner().invoke(args=["backup", "--output", str(archive)]).exit_code == 0
+    manifest = _manifest_of(archive)
+    target = make_app(restore_url, tmp_path / "restored")
+    postgres = _kind(database_url) == "postgresql"
+    schema_acl = text("SELECT pg_get_userbyid(nspowner), nspacl::text FROM pg_namespace WHERE nspname = 'public'")
+    with target.app_context():
+        try:
+            first = target.test_cli_runner().invoke(args=["restore", str(archive)])
+            assert first.exit_code == 0, first.output
+            engine = create_engine(restore_url, poolclass=NullPool)
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TABLE later_events (id INTEGER PRIMARY KEY, "
+                                  "user_id INTEGER NOT NULL REFERENCES users (id))"))
+                conn.execute(text("INSERT INTO later_events (id, user_id) SELECT 1, min(id) FROM users"))
+                if postgres:
+                    conn.execute(text("GRANT USAGE ON SCHEMA public TO PUBLIC"))
+                    schema_before = conn.execute(schema_acl).one()
+            forced = target.test_cli_runner().invoke(args=["restore", str(archive), "--force"])
+            assert forced.exit_code == 0, forced.output
+            counts = services.database_counts(restore_url)
+            assert counts == manifest.counts and "later_events" not in counts
+            if postgres:
+                with engine.connect() as conn:  # the schema's owner and grants are as they were
+                    assert conn.execute(schema_acl).one() == schema_before
+            engine.dispose()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_backups_are_readable_by_their_owner_only(app: Flask, session: Session, tmp_path: Path) -> None:
+    _seed(app, session)
+    empty = tmp_path / "empty-dir"
+    empty.mkdir(mode=0o755)
+    previous = os.umask(0o022)  # the usual umask, which would make new files world-readable
+    try:
+        for output in (tmp_path / "new" / "nightly.tar.gz", tmp_path / "folder", empty):
+            result = app.test_cli_runner().invoke(args=["backup", "--output", str(output)])
+            assert result.exit_code == 0, result.output
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new" / "nightly.tar.gz").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700  # a folder it made for the backup
+    assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o700
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o700
+    assert not list((tmp_path / "new").glob("*.partial"))
