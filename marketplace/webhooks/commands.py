@@ -32,8 +32,8 @@ def deliver(once: bool, interval: int | None, limit: int | None) -> None:
     while True:
         run = deliver_due(sessions, limit=batch, settings=settings)
         if run.claimed or once:
-            click.echo(f"Webhooks: {run.claimed} sent, {run.succeeded} succeeded, {run.failed} failed, "
-                       f"{run.dead} dead, {run.lost} lost their lease.")
+            click.echo(f"Webhooks: {run.claimed - run.skipped} sent, {run.succeeded} succeeded, {run.failed} failed, "
+                       f"{run.dead} dead, {run.lost} lost their lease, {run.skipped} left unsent (lease ran out).")
         if once:
             return
         if run.claimed < batch:  # a full batch means more may be due: go on at once

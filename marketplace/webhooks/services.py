@@ -25,7 +25,16 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from marketplace.auth.models import User
-from marketplace.common import N_, NotFoundError, Page, PermissionDenied, ValidationError, clean_text, utcnow
+from marketplace.common import (
+    N_,
+    ConflictError,
+    NotFoundError,
+    Page,
+    PermissionDenied,
+    ValidationError,
+    clean_text,
+    utcnow,
+)
 from marketplace.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 # What really happens in marketplace/orders and marketplace/sourcing, with the label operators see.
@@ -150,11 +159,41 @@ def resolve_host(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 (deprecated): ::a.b.c.d
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")  # ::ffff:a.b.c.d
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: NAT64 inside one network
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo): a packet to it may
+    end up at that IPv4 address."""
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    found = [low] if ip in _NAT64 or ip in _IPV4_COMPATIBLE or ip in _IPV4_MAPPED else []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
+def _is_public_one(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not (ip.is_multicast or ip.is_unspecified or ip.is_loopback or ip.is_link_local
+                                 or ip.is_private)
+
+
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_unspecified)
+    """Globally reachable, and so is every IPv4 address it wraps. IPv4-mapped and -compatible forms and
+    site-local (fec0::/10) addresses are refused outright: they only ever lead back to a local network."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _IPV4_MAPPED or ip in _IPV4_COMPATIBLE or ip in _LOCAL_NAT64 or ip.is_site_local:
+            return False
+        return _is_public_one(ip) and all(_is_public_one(inner) for inner in _embedded_ipv4(ip))
+    return _is_public_one(ip)
 
 
 def _is_loopback(address: str) -> bool:
@@ -299,9 +338,13 @@ def rotate_secret(session: Session, actor: User | None, endpoint_id: int,
 
 def send_test(session: Session, actor: User | None, endpoint_id: int, now: datetime | None = None
               ) -> WebhookDelivery:
-    """Queue a "webhook.test" event for this endpoint only (active or not: the operator asked for it)."""
+    """Queue a "webhook.test" event for this endpoint only. An inactive endpoint is refused: the worker sends
+    nothing to it, so the test would wait unsent until the endpoint is active again."""
     user = _require_operator(actor)
     endpoint = get_endpoint(session, user, endpoint_id)
+    if not endpoint.is_active:
+        raise ConflictError(N_("This endpoint is inactive and is sent nothing: activate it before sending a "
+                               "test event."))
     now = now or utcnow()
     event_id = str(uuid.uuid4())
     data = {"endpoint_id": endpoint.id, "message": "Test event from Pasar KUBE", "sent_by_operator_id": user.id}
