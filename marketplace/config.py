@@ -129,14 +129,15 @@ def _security(env: Mapping[str, str], instance: Path) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         **{f"RATELIMIT_{name}": _rate_limit(env, name) for name in RATELIMIT_DEFAULTS},
-        # Trust this many proxies in front of the app for X-Forwarded-For/-Proto/-Host (0: none, the default:
+        # Trust this many proxies in front of the app for X-Forwarded-For/-Proto (0: none, the default:
         # a client could otherwise pick any address to dodge the rate limits).
         "PROXY_FIX": _int_setting(env, "PROXY_FIX", 0, 0, 5),
         "LOCKOUT_ATTEMPTS": _int_setting(env, "LOCKOUT_ATTEMPTS", 5, 1, 1000),
         "LOCKOUT_WINDOW_MINUTES": _int_setting(env, "LOCKOUT_WINDOW_MINUTES", 15, 1, 7 * 24 * 60),
         "LOCKOUT_MINUTES": _int_setting(env, "LOCKOUT_MINUTES", 15, 1, 7 * 24 * 60),
         "PASSWORD_RESET_MINUTES": _int_setting(env, "PASSWORD_RESET_MINUTES", 60, 5, 7 * 24 * 60),
-        # Links in e-mails start with this (e.g. https://pasarkube.id); unset, with the address the request came to.
+        # Links in e-mails start with this (e.g. https://pasarkube.id). Required in production; in development,
+        # unset, links use the address the request came to.
         "BASE_URL": env.get("MARKETPLACE_BASE_URL", "").strip().rstrip("/"),
         "SMTP_HOST": smtp_host,
         "SMTP_PORT": _int_setting(env, "SMTP_PORT", 587, 1, 65535),
@@ -147,6 +148,8 @@ def _security(env: Mapping[str, str], instance: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MARKETPLACE_MAIL_FROM", "Pasar KUBE <no-reply@pasarkube.id>"),
         # Without SMTP, mail is written here as .eml files (and logged) for developers to open.
         "MAIL_DIR": env.get("MARKETPLACE_MAIL_DIR", str(instance / "mail")),
+        # Production without SMTP only when the mail folder was chosen on purpose (see check_production).
+        "MAIL_DIR_CHOSEN": bool(env.get("MARKETPLACE_MAIL_DIR", "").strip()),
     }
 
 
@@ -233,6 +236,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SEARCH_INDEXER": env.get("MARKETPLACE_SEARCH_INDEXER", "thread"),
         "SEARCH_INTERVAL": float(env.get("MARKETPLACE_SEARCH_INTERVAL", "0.5")),
         "SEARCH_BUILD_PROCS": int(env.get("MARKETPLACE_SEARCH_BUILD_PROCS", "2")),
+        # How long each app process keeps the "N products" total of a public product list (0: count on every
+        # request). Counting ~100,000 published products costs more than the whole rest of the page.
+        "CATALOG_TOTALS_SECONDS": _int_setting(env, "CATALOG_TOTALS_SECONDS", 30, 0, 3600),
         "GRADUATION": _graduation(env),
         "WEBHOOKS": _webhooks(env, env_name),
         **_security(env, instance),
@@ -281,3 +287,10 @@ def check_production(config: dict[str, Any]) -> None:
             "MARKETPLACE_SECRET_KEY must be set to a long random value in production "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+    if not str(config.get("BASE_URL") or "").startswith(("https://", "http://")):
+        # Otherwise a password-reset link would point at whatever Host the request claimed: an attacker's site.
+        raise ConfigError("MARKETPLACE_BASE_URL must be set in production to the site's own address "
+                          "(e.g. https://pasarkube.id): links in e-mails start with it.")
+    if not config.get("SMTP_HOST") and not config.get("MAIL_DIR_CHOSEN"):
+        raise ConfigError("MARKETPLACE_SMTP_HOST must be set in production, or no password-reset e-mail ever "
+                          "leaves the server. To keep mail as files on purpose, set MARKETPLACE_MAIL_DIR instead.")

@@ -38,7 +38,8 @@ def init_app(app: Flask) -> None:
     if hops:
         # Behind nginx/a load balancer every request comes from the proxy; its X-Forwarded-For names the client.
         # Without a proxy the header is the client's own word and would let it dodge every limit.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # X-Forwarded-Host is never trusted: links in e-mails use MARKETPLACE_BASE_URL, not a claimed host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # Flask-Limiter keeps the first app's key prefix on its one shared instance; each app (tests build one per
     # test) names its own, so that apps sharing one Redis never share counts unless they mean to.
     limiter._key_prefix = str(app.config.get("RATELIMIT_KEY_PREFIX", ""))

@@ -73,6 +73,9 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "RATELIMIT_STORAGE_URI": "memory://",
         # Mail without SMTP goes to .eml files: keep them in the test's own folder.
         "MAIL_DIR": str(tmp_path / "mail"),
+        # Product totals counted on every request, so a test sees its own changes at once;
+        # tests/catalog/test_totals_cache.py turns the cache on.
+        "CATALOG_TOTALS_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

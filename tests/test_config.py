@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from marketplace import create_app
@@ -37,9 +39,17 @@ def test_production_refuses_weak_secret_key(monkeypatch: pytest.MonkeyPatch, sec
         create_app()
 
 
-def test_production_starts_with_a_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def _production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings production needs: a real key, the site's own address and a mail server."""
     monkeypatch.setenv("MARKETPLACE_ENV", "production")
     monkeypatch.setenv("MARKETPLACE_SECRET_KEY", "9f2c" * 16)
+    monkeypatch.setenv("MARKETPLACE_BASE_URL", "https://pasarkube.id")
+    monkeypatch.setenv("MARKETPLACE_SMTP_HOST", "smtp.example.net")
+    monkeypatch.delenv("MARKETPLACE_MAIL_DIR", raising=False)
+
+
+def test_production_starts_with_a_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -95,3 +105,33 @@ def test_private_photos_never_sit_under_the_public_media(monkeypatch: pytest.Mon
         create_app()
     monkeypatch.setenv("MARKETPLACE_PRIVATE_MEDIA_ROOT", f"{tmp_path}/private-media")
     assert create_app().config["PRIVATE_MEDIA_ROOT"].endswith("private-media")
+
+
+@pytest.mark.parametrize("value", [None, "", "pasarkube.id"])
+def test_production_refuses_to_start_without_its_own_address(monkeypatch: pytest.MonkeyPatch,
+                                                             value: str | None) -> None:
+    """Without MARKETPLACE_BASE_URL a reset link would take the host from the request, which anyone can name."""
+    _production(monkeypatch)
+    if value is None:
+        monkeypatch.delenv("MARKETPLACE_BASE_URL")
+    else:
+        monkeypatch.setenv("MARKETPLACE_BASE_URL", value)
+    with pytest.raises(ConfigError, match="MARKETPLACE_BASE_URL"):
+        create_app()
+
+
+def test_production_refuses_to_start_without_a_mail_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _production(monkeypatch)
+    monkeypatch.delenv("MARKETPLACE_SMTP_HOST")
+    with pytest.raises(ConfigError, match="MARKETPLACE_SMTP_HOST"):
+        create_app()
+    # Mail kept as files is allowed when chosen on purpose.
+    monkeypatch.setenv("MARKETPLACE_MAIL_DIR", str(tmp_path / "mail"))
+    assert create_app().config["MAIL_DIR"] == str(tmp_path / "mail")
+
+
+def test_development_needs_neither(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MARKETPLACE_ENV", "MARKETPLACE_BASE_URL", "MARKETPLACE_SMTP_HOST", "MARKETPLACE_MAIL_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app()
+    assert app.config["BASE_URL"] == "" and app.config["SMTP_HOST"] == ""

@@ -89,6 +89,8 @@ def test_cookies_are_secure_in_production(database_url: str, tmp_path: Path, mon
                                           world: World) -> None:
     monkeypatch.setenv("MARKETPLACE_ENV", "production")
     monkeypatch.setenv("MARKETPLACE_SECRET_KEY", "a-long-random-production-secret-0123456789")
+    monkeypatch.setenv("MARKETPLACE_BASE_URL", "https://localhost")
+    monkeypatch.setenv("MARKETPLACE_SMTP_HOST", "smtp.example.net")
     with other_app(database_url, tmp_path) as app:
         response = app.test_client().post("/auth/login", base_url="https://localhost", data={
             "email": world.buyer.email, "password": factories.PASSWORD, "remember": "y"})

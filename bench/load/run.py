@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="pasarkube-load-"))
     (workdir / "targets.json").write_text(json.dumps(targets(args.database_url)), encoding="utf-8")
     env = dict(os.environ, MARKETPLACE_ENV="production", MARKETPLACE_SECRET_KEY=secrets.token_hex(32),
+               MARKETPLACE_BASE_URL=f"http://127.0.0.1:{args.port}",
+               MARKETPLACE_MAIL_DIR=str(workdir / "mail"),
                MARKETPLACE_SESSION_COOKIE_SECURE="0", MARKETPLACE_RATELIMIT_ENABLED="0",
                MARKETPLACE_DATABASE_URL=args.database_url, MARKETPLACE_SEARCH_DIR=str(ROOT / args.search_dir),
                BENCH_LOAD_TARGETS=str(workdir / "targets.json"), PYTHONPATH=str(ROOT))

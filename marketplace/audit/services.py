@@ -43,6 +43,9 @@ ACTIONS: dict[str, str] = {
     "payout.recorded": N_("Payout recorded"),
     "bank_account.changed": N_("Bank account changed"),
     "user.roles_changed": N_("User roles changed"),
+    "user.unlocked": N_("User's sign-in lock lifted"),
+    "user.erased": N_("User's personal data erased"),
+    "erasure.refused": N_("Deletion request refused"),
 }
 # What an event is about, by the target's table (or given as a plain type name).
 TARGET_TYPES: dict[str, str] = {

@@ -19,8 +19,9 @@ def locked_message(error: AccountLocked) -> str:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for an e-mail: on MARKETPLACE_BASE_URL when set (never on whatever Host a request
-    claimed, which would let anyone send a victim a reset link to their own site), else this request's host."""
+    """An absolute link for an e-mail: on MARKETPLACE_BASE_URL, never on whatever Host a request claimed (that
+    would let anyone send a victim a reset link to their own site). Production refuses to start without it
+    (config.check_production); only a development app falls back on this request's host."""
     base = str(current_app.config.get("BASE_URL") or "")
     if base:
         return base + url_for(endpoint, **values)

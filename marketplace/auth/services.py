@@ -12,7 +12,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, literal, null, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,6 +26,7 @@ from marketplace.common import (
     NotFoundError,
     Page,
     PermissionDenied,
+    UTCDateTime,
     ValidationError,
     clean_text,
     utcnow,
@@ -108,16 +109,27 @@ class AccountLocked(DomainError):
 
 
 def _count_failure(session: Session, user: User, policy: LockoutPolicy, moment: datetime) -> None:
-    since = user.failed_logins_since
-    if since is None or moment - since > policy.window:
-        user.failed_logins, user.failed_logins_since = 0, moment
-    user.failed_logins += 1
-    if user.failed_logins >= policy.attempts:
-        user.locked_until = moment + policy.duration
-        user.failed_logins, user.failed_logins_since = 0, None
-        session.flush()
+    """Count one failed sign-in in a single UPDATE, so that parallel guesses each count (a read-add-write in Python
+    would let them all write the same number), and lock the account in the same statement once the count reaches
+    the limit. A count older than the window, or from before a lock that has run out, starts again at 1."""
+    moment_value = literal(moment, UTCDateTime())
+    lock_end = literal(moment + policy.duration, UTCDateTime())
+    fresh = or_(User.failed_logins_since.is_(None), User.failed_logins_since < moment - policy.window,
+                and_(User.locked_until.is_not(None), User.locked_until <= moment))
+    counted = case((fresh, 1), else_=User.failed_logins + 1)
+    still_locked = and_(User.locked_until.is_not(None), User.locked_until > moment)
+    session.execute(
+        update(User).where(User.id == user.id).values(
+            failed_logins=counted,
+            failed_logins_since=case((fresh, moment_value), else_=User.failed_logins_since),
+            # SET expressions all see the row as it was, so `counted` is the new count here too.
+            locked_until=case((still_locked, User.locked_until), (counted >= policy.attempts, lock_end),
+                              else_=null()),
+        ).execution_options(synchronize_session=False)
+    )
+    session.refresh(user, ["failed_logins", "failed_logins_since", "locked_until"])
+    if user.locked_until is not None and user.locked_until > moment:
         raise AccountLocked(user.locked_until)
-    session.flush()
 
 
 def _clear_lockout(user: User) -> None:
@@ -341,7 +353,9 @@ def unlock_user(session: Session, actor: User, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFoundError(N_("User not found."))
+    locked_until = user.locked_until
     _clear_lockout(user)
+    audit.record(session, actor, "user.unlocked", user, locked_until={"from": locked_until, "to": None})
     session.flush()
     return user
 

@@ -6,8 +6,10 @@ plain values, flushes and never commits: the view or command commits once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import astuple, dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,10 +71,51 @@ def _page_args(page: int, per_page: int, max_per_page: int = 100) -> tuple[int, 
     return max(1, page), min(max(1, per_page), max_per_page)
 
 
-def _paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def _count(session: Session, stmt: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def _paginate(session: Session, stmt: Select[Any], page: int, per_page: int, total: int | None = None
+              ) -> tuple[list[Any], int]:
+    """One page of `stmt` and the whole list's total (counted unless given)."""
+    if total is None:
+        total = _count(session, stmt)
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return items, total
+
+
+class TotalCache:
+    """Totals of lists kept for `seconds` in this process: the "N products" of the public catalogue.
+
+    Counting every published product of the public KUBEs costs more than the rest of the page on a large
+    catalogue, and the home page and the product list ask for it on every request. The total (and so the
+    number of pages) may lag up to `seconds` behind a product published, archived or sold out, in each app
+    process on its own; the listed products themselves are always read fresh. No invalidation: a short
+    life is simpler and right across processes. `now` (monotonic seconds) is for tests.
+    """
+
+    def __init__(self, seconds: float, max_entries: int = 1024) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._totals: dict[Hashable, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, now: float | None = None) -> int | None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            kept = self._totals.get(key)
+        if kept is None or now >= kept[0]:
+            return None
+        return kept[1]
+
+    def put(self, key: Hashable, total: int, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._totals) >= self.max_entries:  # many distinct filters (searches): start again
+                self._totals = {k: v for k, v in self._totals.items() if v[0] > now}
+                if len(self._totals) >= self.max_entries:
+                    self._totals.clear()
+            self._totals[key] = (now + self.seconds, total)
 
 
 # --- Categories -------------------------------------------------------------------------------------
@@ -941,9 +984,14 @@ def _public_products_stmt() -> Select[tuple[Product]]:
 
 
 def public_products(
-    session: Session, filters: ProductFilters, *, page: int = 1, per_page: int = 24
+    session: Session, filters: ProductFilters, *, page: int = 1, per_page: int = 24,
+    totals: TotalCache | None = None, now: float | None = None,
 ) -> Page[Product]:
-    """Published products of public KUBEs, filtered and sorted (a constant number of queries)."""
+    """Published products of public KUBEs, filtered and sorted (a constant number of queries).
+
+    With `totals`, the list's total comes from that cache while it is fresh (see TotalCache: it may lag
+    behind by the cache's life); `now` is the cache's clock, for tests.
+    """
     page, per_page = _page_args(page, per_page)
     stmt = _public_products_stmt()
     if filters.kube:
@@ -979,7 +1027,14 @@ def public_products(
         "price_desc": (Product.price.desc(), Product.id.desc()),
         "name": (Product.name.asc(), Product.id.asc()),
     }[filters.sort]
-    items, total = _paginate(session, stmt.order_by(*order), page, per_page)
+    stmt = stmt.order_by(*order)
+    key = astuple(replace(filters, sort="newest"))  # the order does not change the total
+    total = totals.get(key, now) if totals is not None else None
+    if total is None:
+        total = _count(session, stmt)
+        if totals is not None:
+            totals.put(key, total, now)
+    items, total = _paginate(session, stmt, page, per_page, total)
     return Page(items, total, page, per_page)
 
 
@@ -998,9 +1053,9 @@ def product_for_viewer(session: Session, product_id: int, viewer: User | None) -
 
 
 def kube_products(
-    session: Session, actor: User, kube_id: int, *, status: str | None = None
-) -> list[Product]:
-    """All products of a KUBE for its dashboard (members, facilitator, operator)."""
+    session: Session, actor: User, kube_id: int, *, status: str | None = None, page: int = 1, per_page: int = 24
+) -> Page[Product]:
+    """A page of a KUBE's products for its dashboard (members, facilitator, operator), last changed first."""
     kube = get_kube(session, kube_id)
     require(session, actor, kube, Action.EDIT_PRODUCTS)
     stmt = (
@@ -1013,7 +1068,9 @@ def kube_products(
         if status not in {s.value for s in ProductStatus}:
             raise ValidationError(N_("Unknown status."), field="status")
         stmt = stmt.where(Product.status == ProductStatus(status))
-    return list(session.scalars(stmt).unique())
+    page, per_page = _page_args(page, per_page)
+    items, total = _paginate(session, stmt, page, per_page)
+    return Page(items, total, page, per_page)
 
 
 def product_of_kube(session: Session, actor: User, kube_id: int, product_id: int) -> Product:
@@ -1136,8 +1193,9 @@ class HomePage:
     province_count: int
 
 
-def home_page(session: Session) -> HomePage:
-    products = public_products(session, ProductFilters(sort="newest"), per_page=12)
+def home_page(session: Session, totals: TotalCache | None = None, now: float | None = None) -> HomePage:
+    """The home page's newest products, KUBEs and figures; the product total from `totals` if given."""
+    products = public_products(session, ProductFilters(sort="newest"), per_page=12, totals=totals, now=now)
     kubes = session.scalars(
         select(Kube)
         .where(Kube.status.in_(PUBLIC_KUBE_STATUSES))

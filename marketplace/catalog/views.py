@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -39,9 +39,20 @@ def _viewer() -> services.User | None:
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
+def _totals() -> services.TotalCache | None:
+    """This process's cache of public product totals (None when CATALOG_TOTALS_SECONDS is 0)."""
+    seconds = current_app.config.get("CATALOG_TOTALS_SECONDS", 0)
+    if not seconds:
+        return None
+    cache = current_app.extensions.get("catalog_totals")
+    if cache is None:
+        cache = current_app.extensions.setdefault("catalog_totals", services.TotalCache(seconds))
+    return cache
+
+
 @bp.route("/")
 def home() -> str:
-    data = services.home_page(db_session())
+    data = services.home_page(db_session(), _totals())
     return render_template("catalog/home.html", data=data, stories=stories.latest_published(db_session()))
 
 
@@ -57,7 +68,7 @@ def products() -> str | Response:
         q=(request.args.get("q") or "").strip()[:200] or None,
         sort=sort if sort in services.SORTS else "newest",
     )
-    page = services.public_products(db_session(), filters, page=query_page(), per_page=24)
+    page = services.public_products(db_session(), filters, page=query_page(), per_page=24, totals=_totals())
     if page.page > page.pages:
         return redirect(url_with(page=page.pages))
     return render_template(
@@ -97,7 +108,7 @@ def kube(slug: str) -> str | Response:
     category = request.args.get("category") or None
     page = services.public_products(
         db_session(), services.ProductFilters(kube=kube.slug, category=category, sort="newest"),
-        page=query_page(), per_page=24,
+        page=query_page(), per_page=24, totals=_totals(),
     )
     if page.page > page.pages:
         return redirect(url_with(page=page.pages))
@@ -123,7 +134,7 @@ def product(product_id: int, slug: str | None = None) -> str | Response:
         return redirect(url_for("catalog.product", product_id=item.id, slug=item.slug), code=301)
     actions = allowed_actions(db_session(), viewer, item.kube)
     more = services.public_products(
-        db_session(), services.ProductFilters(kube=item.kube.slug, sort="newest"), per_page=5
+        db_session(), services.ProductFilters(kube=item.kube.slug, sort="newest"), per_page=5, totals=_totals()
     )
     return render_template(
         "catalog/product.html",

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.security import check_password_hash
 
+from marketplace.audit import services as audit
 from marketplace.auth.models import ApiToken, OrderTakerProfile, User
 from marketplace.books.models import Contribution
 from marketplace.catalog.models import (
@@ -54,6 +55,8 @@ DELETED_NAME = "Pengguna terhapus"
 # An order still moving: the KUBE or the buyer still has something to do (not yet received or cancelled).
 OPEN_ORDER_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED)
 FINISHED_REFUND = "succeeded"
+PROVIDER_REFUND_UNDER_WAY = ("processing", "pending")
+MANUAL_REFUND = "manual"  # sent by an operator's bank transfer
 # A KUBE that is trading (or verified and public, about to): it keeps its members, and needs its officers.
 ACTIVE_KUBE_STATUSES = (KubeStatus.VERIFIED, KubeStatus.ACTIVE)
 MAX_REASON = 1000
@@ -289,8 +292,13 @@ def erasure_blockers(session: Session, user_ids: Iterable[int]) -> dict[int, lis
     for (uid,) in session.execute(select(Order.buyer_id).where(Order.buyer_id.in_(ids),
                                                                Order.status.in_(OPEN_ORDER_STATUSES)).distinct()):
         found[uid].append(N_("You have orders that are not yet received or cancelled."))
+    # A refund the card provider already has under way (its reference recorded) is theirs to finish: it needs
+    # nothing from the user, so only refunds the platform still has to send hold the deletion up.
+    with_provider = and_(Refund.provider != MANUAL_REFUND, Refund.external_id.is_not(None),
+                         Refund.status.in_(PROVIDER_REFUND_UNDER_WAY))
     for (uid,) in session.execute(select(Checkout.buyer_id).join(Refund, Refund.checkout_id == Checkout.id)
-                                  .where(Checkout.buyer_id.in_(ids), Refund.status != FINISHED_REFUND).distinct()):
+                                  .where(Checkout.buyer_id.in_(ids), Refund.status != FINISHED_REFUND,
+                                         ~with_provider).distinct()):
         found[uid].append(N_("A refund to you has not been paid out yet."))
     for (uid,) in session.execute(select(SupplyContract.order_taker_id)
                                   .where(SupplyContract.order_taker_id.in_(ids),
@@ -345,6 +353,8 @@ def refuse_request(session: Session, actor: User, request_id: int, reason: str, 
     request.reason = text
     request.handled_by_id = actor.id
     request.handled_at = now or utcnow()
+    # The reason may quote the user's own words: it stays on the request, not in the log.
+    audit.record(session, actor, "erasure.refused", ("user", request.user_id), request_id=request.id)
     session.flush()
     return request
 
@@ -416,6 +426,9 @@ def erase_user(session: Session, actor: User, user_id: int, *, now: datetime | N
         request.status = ErasureStatus.DONE
         request.handled_by_id = actor.id
         request.handled_at = now
+    session.flush()
+    # Only the request's number: the log must not keep what the erasure removed.
+    audit.record(session, actor, "user.erased", ("user", uid), request_id=waiting[0].id)
     session.flush()
     session.expire_all()
     return user

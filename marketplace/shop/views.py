@@ -93,13 +93,15 @@ def index() -> str | Response:
 
 @bp.route("/<slug>")
 @login_required
-def dashboard(slug: str) -> str:
+def dashboard(slug: str) -> str | Response:
     user = current_actor()
     kube = _kube(slug, Action.EDIT_PRODUCTS)
     status = request.args.get("status") or None
     if status not in {None, *(s.value for s in ProductStatus)}:
         status = None
-    products = services.kube_products(db_session(), user, kube.id, status=status)
+    products = services.kube_products(db_session(), user, kube.id, status=status, page=query_page())
+    if products.page > products.pages:
+        return redirect(url_with(page=products.pages))
     counts = services.product_status_counts(db_session(), user, kube.id)
     actions = allowed_actions(db_session(), user, kube)
     orders_waiting = None
@@ -224,7 +226,9 @@ def set_stock(slug: str, product_id: int) -> Response:
             db.session.commit()
             flash(_("Stock of “%(name)s” is now %(stock)d.", name=product.name, stock=product.stock),
                   "success")
-    return redirect(url_for("shop.dashboard", slug=kube.slug, status=request.args.get("status") or None))
+    page = query_page()
+    return redirect(url_for("shop.dashboard", slug=kube.slug, status=request.args.get("status") or None,
+                            page=page if page > 1 else None))
 
 
 _PRODUCT_ACTIONS = {

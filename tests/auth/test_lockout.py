@@ -3,6 +3,8 @@ unlock."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.audit.models import AuditEvent
 from marketplace.auth import services
 from marketplace.auth.models import ApiToken, User
 from marketplace.common import PermissionDenied, utcnow
@@ -43,7 +46,7 @@ def test_the_last_allowed_failure_locks_and_the_right_password_waits(session: Se
     with pytest.raises(services.AccountLocked):
         services.authenticate(session, world.buyer.email, factories.PASSWORD, policy=POLICY,
                               now=now + timedelta(minutes=14))
-    assert world.buyer.failed_logins == 0
+    assert world.buyer.failed_logins == POLICY.attempts  # the failures that locked it, none since
     # Once the time is up the right password works and the slate is clean.
     user = services.authenticate(session, world.buyer.email, factories.PASSWORD, policy=POLICY,
                                  now=now + timedelta(minutes=16))
@@ -89,6 +92,74 @@ def test_only_operators_unlock(session: Session, world: World) -> None:
     assert world.buyer.is_locked
     services.unlock_user(session, world.operator, world.buyer.id)
     assert not world.buyer.is_locked and world.buyer.locked_until is None
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.unlocked")).all()
+    assert (event.actor_id, event.target_type, event.target_id) == (world.operator.id, "user", world.buyer.id)
+
+
+def test_a_lock_that_ran_out_starts_a_new_count(session: Session, world: World) -> None:
+    policy = services.LockoutPolicy(attempts=3, window=timedelta(hours=1), duration=timedelta(minutes=15))
+    now = utcnow()
+    with pytest.raises(services.AccountLocked):
+        for _ in range(3):
+            services.authenticate(session, world.buyer.email, WRONG, policy=policy, now=now)
+    # Still inside the hour's window, but the lock is over: one more failure is the first of a new count.
+    later = now + timedelta(minutes=16)
+    assert services.authenticate(session, world.buyer.email, WRONG, policy=policy, now=later) is None
+    assert (world.buyer.failed_logins, world.buyer.failed_logins_since, world.buyer.locked_until) == (1, later, None)
+
+
+# --- Parallel guesses --------------------------------------------------------------------------------
+
+
+def _guess(db_session: Session, email: str, policy: services.LockoutPolicy) -> bool:
+    """One wrong sign-in in its own transaction, committed as the view does; True when it was told "locked"."""
+    try:
+        assert services.authenticate(db_session, email, WRONG, policy=policy) is None
+        return False
+    except services.AccountLocked:
+        return True
+    finally:
+        db_session.commit()
+
+
+def test_guesses_from_sessions_that_read_the_account_first_all_count(session: Session, world: World) -> None:
+    """Five sign-ins that all read the account before any of them saved its failure (what parallel requests do)
+    each count: a count kept in Python would have them all write 1 and never lock."""
+    engine = session.get_bind()
+    others = [Session(engine) for _ in range(5)]
+    try:
+        # Held, so that each session keeps the account as it read it (the identity map holds it only weakly).
+        read = [other.get(User, world.buyer.id) for other in others]
+        assert [user.failed_logins for user in read if user is not None] == [0] * 5
+        told_locked = [_guess(other, world.buyer.email, POLICY) for other in others]
+    finally:
+        for other in others:
+            other.close()
+    assert told_locked == [False, False, True, True, True]
+    session.expire_all()
+    assert world.buyer.failed_logins == 5 and world.buyer.is_locked
+
+
+def test_parallel_guesses_on_separate_connections_all_count(app: Flask, session: Session, world: World) -> None:
+    """Real concurrent connections (on PostgreSQL; SQLite runs one writer at a time): as many failures as guesses,
+    and the account ends locked."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("needs a database that runs transactions concurrently (PostgreSQL)")
+    engine = session.get_bind()
+    guesses = 5
+    policy = services.LockoutPolicy(attempts=guesses, window=timedelta(minutes=10), duration=timedelta(minutes=15))
+    start = threading.Barrier(guesses)
+
+    def attempt() -> bool:
+        with app.app_context(), Session(engine) as own:
+            start.wait()
+            return _guess(own, world.buyer.email, policy)
+
+    with ThreadPoolExecutor(guesses) as pool:
+        told_locked = list(pool.map(lambda _: attempt(), range(guesses)))
+    assert told_locked.count(True) == 1  # the one whose failure reached the limit
+    session.expire_all()
+    assert world.buyer.failed_logins == guesses and world.buyer.is_locked
 
 
 # --- The sign-in page --------------------------------------------------------------------------------

@@ -134,6 +134,22 @@ def test_links_use_the_base_url_not_the_requests_host(app: Flask, world: World) 
     assert _link(mail).startswith("https://pasarkube.example/auth/reset/")
 
 
+def test_a_proxys_forwarded_host_never_makes_the_link(database_url: str, tmp_path: Path, world: World) -> None:
+    """Behind a proxy, X-Forwarded-For and -Proto are trusted but X-Forwarded-Host is not: a client can send any."""
+    with other_app(database_url, tmp_path, PROXY_FIX=1) as app:
+        app.test_client().post("/auth/reset", data={"email": world.buyer.email},
+                               headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+        [mail] = _outbox(app)
+    assert _link(mail).startswith("https://localhost/auth/reset/")
+
+
+def test_development_without_a_base_url_links_to_the_requests_host(app: Flask, world: World) -> None:
+    assert app.config["BASE_URL"] == ""  # production refuses to start like this (tests/test_config.py)
+    app.test_client().post("/auth/reset", data={"email": world.buyer.email}, base_url="http://127.0.0.1:5000")
+    [mail] = _outbox(app)
+    assert _link(mail).startswith("http://127.0.0.1:5000/auth/reset/")
+
+
 def test_new_password_form_errors_keep_the_link_usable(app: Flask, world: World) -> None:
     token = services.password_reset_token(world.buyer, secret_key=_secret(app))
     client = app.test_client()
