@@ -181,6 +181,19 @@ class QueryCounter:
 
 
 @pytest.fixture
+def bearer(client: FlaskClient) -> Callable[[str], dict[str, str]]:
+    """bearer("ketua_a") -> the Authorization header of a fresh API token of that user (the real token endpoint)."""
+
+    def _header(who: str) -> dict[str, str]:
+        response = client.post("/api/v1/auth/token",
+                               json={"email": factories.email_of(who), "password": factories.PASSWORD})
+        assert response.status_code == 201, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return _header
+
+
+@pytest.fixture
 def count_queries(app: Flask) -> Callable[[], Any]:
     """with count_queries() as counter: ...; counter.count is the number of statements."""
     from contextlib import contextmanager
