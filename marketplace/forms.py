@@ -51,3 +51,7 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form: Any) -> _BabelTranslations:
             return _BabelTranslations()
+
+
+class ActionForm(Form):
+    """A bare POST button (submit, archive, delete, publish, retry ...): only the CSRF token."""

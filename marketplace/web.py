@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from marketplace.catalog.services import ImageLimits
 from marketplace.charts import Point, month_chart
 from marketplace.common import DomainError, NotFoundError, PermissionDenied, ValidationError, clean_int
 from marketplace.extensions import db
+from marketplace.forms import ActionForm
 from marketplace.i18n import error_text
 from marketplace.media import image_relpath
 
@@ -221,6 +222,28 @@ def flash_refusal(error: DomainError) -> None:
     db.session.rollback()
     raise_if_not_form_error(error)
     flash(error_text(error), "danger")
+
+
+def one_button_step(step: Callable[[], object], done: str, form: FlaskForm | None = None) -> bool:
+    """A small POST form (a bare button unless `form` is given): when it validates, run the service step, commit
+    once and flash `done`; otherwise flash why not (the form's first error, or the service's refusal).
+    True when the step was done."""
+    form = form if form is not None else ActionForm()
+    if not form.validate_on_submit():
+        if form.errors:
+            errors = [error for name, field_errors in form.errors.items() if name != "csrf_token"
+                      for error in field_errors]
+            flash(str(errors[0]) if errors else
+                  gettext("The form expired or was not sent from this site. Reload the page and try again."), "danger")
+        return False
+    try:
+        step()
+    except DomainError as error:
+        flash_refusal(error)
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
 
 
 def reject_form(form: FlaskForm, error: DomainError) -> None:

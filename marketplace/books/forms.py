@@ -40,6 +40,3 @@ class SettingsForm(Form):
     contribution_unit = StringField(_l("Unit of contribution (e.g. hari, kg)"),
                                     validators=[Optional(), Length(max=20)])
 
-
-class ButtonForm(Form):
-    """A button that only needs the CSRF token (delete an entry, save the contributions)."""

@@ -11,13 +11,14 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from marketplace.books import bp, services
-from marketplace.books.forms import ButtonForm, EntryForm, SettingsForm
+from marketplace.books.forms import EntryForm, SettingsForm
 from marketplace.books.models import Direction, ShareBasis
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Kube
 from marketplace.catalog.permissions import Action, allowed_actions
 from marketplace.common import DomainError, ValidationError, utcnow
 from marketplace.extensions import db
+from marketplace.forms import ActionForm
 from marketplace.media import delete_when_committed, keep_if_committed, store_image
 from marketplace.web import (
     current_actor,
@@ -58,7 +59,7 @@ def _page(kube: Kube, month: date, entry_form: EntryForm | None = None,
     this = services.this_month()
     return render_template(
         "books/month.html", kube=kube, book=book, chart=money_chart(figures), figures=figures,
-        entry_form=entry_form, settings_form=settings_form, button_form=ButtonForm(),
+        entry_form=entry_form, settings_form=settings_form, button_form=ActionForm(),
         prev_month=services.add_months(month, -1), next_month=services.add_months(month, 1) if month < this else None,
         actions=allowed_actions(db_session(), user, kube), Action=Action, Direction=Direction,
         ShareBasis=ShareBasis,
@@ -116,7 +117,7 @@ def add_entry(slug: str) -> str | Response:
 def delete_entry(slug: str, entry_id: int) -> Response:
     kube = _kube(slug)
     month = _month_arg()
-    if ButtonForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             entry = services.delete_entry(db_session(), current_actor(), kube.id, entry_id)
         except DomainError as error:
@@ -136,7 +137,7 @@ def contributions(slug: str) -> Response:
     """An officer records each member's contribution to the month (fields named c-<user id>)."""
     kube = _kube(slug)
     month = _month_arg()
-    if ButtonForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         amounts: dict[int, object] = {}
         for name, value in request.form.items():
             if name.startswith("c-") and name[2:].isascii() and name[2:].isdigit() and len(name) < 14:

@@ -118,9 +118,6 @@ class CapacityForm(Form):
     capacity = StringField(_l("Runs a week"), validators=[DataRequired(), Length(max=30)])
 
 
-class ActionForm(Form):
-    """A bare POST button (remove, list for sale): only the CSRF token."""
-
 
 def decimal_text(value: object) -> str:
     """An exact amount as Indonesians write it, without trailing zeros: 0,4375; 6.000; 1,5 (the services read

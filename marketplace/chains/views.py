@@ -19,7 +19,6 @@ from marketplace.auth.models import User
 from marketplace.catalog import services as catalog
 from marketplace.chains import bp, diagram, services
 from marketplace.chains.forms import (
-    ActionForm,
     AssignForm,
     CapacityForm,
     ChainForm,
@@ -30,9 +29,17 @@ from marketplace.chains.forms import (
 from marketplace.chains.models import ProcessFlow, SupplyChain
 from marketplace.common import N_, DomainError, PermissionDenied
 from marketplace.extensions import db
-from marketplace.forms import Form
+from marketplace.forms import ActionForm, Form
 from marketplace.sourcing import services as sourcing
-from marketplace.web import MAX_ID, current_actor, db_session, error_text, flash_refusal, reject_form
+from marketplace.web import (
+    MAX_ID,
+    current_actor,
+    db_session,
+    error_text,
+    flash_refusal,
+    one_button_step,
+    reject_form,
+)
 
 
 def amount(value: Fraction) -> str:
@@ -301,14 +308,7 @@ def _submit(slug: str, key: str, form: Form, work: Callable[[Session, User], Any
 def _one_button(slug: str, work: Callable[[Session, User], object], message: str, anchor: str) -> Response:
     """A remove button of the edit page: the service decides, the page says how it went."""
     _managed(slug)
-    if ActionForm().validate_on_submit():
-        try:
-            work(db_session(), current_actor())
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db.session.commit()
-            flash(_(message), "success")
+    one_button_step(lambda: work(db_session(), current_actor()), _(message))
     return redirect(_anchor(slug, anchor))
 
 

@@ -9,9 +9,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from marketplace.facilitator.services import VisitInput
 from marketplace.forms import Form
-from marketplace.shop.forms import ActionForm, KubeForm
+from marketplace.shop.forms import KubeForm
 
-__all__ = ["ActionForm", "KubeForm", "SendBackForm", "VisitForm"]
+__all__ = ["KubeForm", "SendBackForm", "VisitForm"]
 
 
 class SendBackForm(Form):

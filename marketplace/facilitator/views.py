@@ -22,7 +22,8 @@ from marketplace.common import N_, DomainError, utcnow
 from marketplace.extensions import db
 from marketplace.facilitator import bp, reports
 from marketplace.facilitator import services as workspace
-from marketplace.facilitator.forms import ActionForm, KubeForm, SendBackForm, VisitForm
+from marketplace.facilitator.forms import KubeForm, SendBackForm, VisitForm
+from marketplace.forms import ActionForm
 from marketplace.web import (
     current_actor,
     db_session,

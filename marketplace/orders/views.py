@@ -12,12 +12,12 @@ from werkzeug.wrappers import Response
 
 from marketplace.catalog.models import Kube
 from marketplace.common import N_, DomainError, clean_int
+from marketplace.forms import ActionForm
 from marketplace.orders import bp, services
 from marketplace.orders.forms import AddToCartForm, CancelForm, CheckoutForm, MessageForm, QuantityForm
 from marketplace.orders.models import DeliveryMethod, OrderStatus, PaymentMethod
 from marketplace.payments import services as payments
 from marketplace.payments.views import checkout_settings, current_payments, settle_after_commit
-from marketplace.shop.forms import ActionForm
 from marketplace.web import (
     MAX_ID,
     apply_error,

@@ -13,9 +13,6 @@ class ErasureForm(Form):
     password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired(), Length(max=200)])
 
 
-class ActionForm(Form):
-    """A bare POST button (withdraw, carry out): only the CSRF token."""
-
 
 class RefuseForm(Form):
     reason = TextAreaField(_l("Why (the user reads it)"), validators=[DataRequired(), Length(max=1000)])

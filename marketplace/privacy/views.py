@@ -14,8 +14,9 @@ from werkzeug.wrappers import Response
 
 from marketplace.common import DomainError, utcnow
 from marketplace.extensions import db
+from marketplace.forms import ActionForm
 from marketplace.privacy import bp, personal, services
-from marketplace.privacy.forms import ActionForm, ErasureForm, RefuseForm
+from marketplace.privacy.forms import ErasureForm, RefuseForm
 from marketplace.privacy.models import ErasureStatus
 from marketplace.web import current_actor, db_session, flash_refusal, query_page, reject_form
 

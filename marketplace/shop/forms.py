@@ -71,9 +71,6 @@ class StockForm(Form):
     stock_shown = HiddenField()  # what the page showed: the change is applied on top of later orders
 
 
-class ActionForm(Form):
-    """A bare POST button (submit, archive, delete ...): only the CSRF token."""
-
 
 def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(role.value, labels.role_label(role)) for role in MemberRole]

@@ -22,13 +22,13 @@ from marketplace.catalog.permissions import Action, allowed_actions, require
 from marketplace.chains import services as chains
 from marketplace.common import N_, DomainError
 from marketplace.extensions import db
+from marketplace.forms import ActionForm
 from marketplace.orders import services as orders
 from marketplace.orders.forms import MessageForm
 from marketplace.orders.models import DeliveryMethod, Order, OrderStatus
 from marketplace.payments.views import settle_after_commit
 from marketplace.shop import bp
 from marketplace.shop.forms import (
-    ActionForm,
     BankForm,
     CancelOrderForm,
     DeliveryForm,
@@ -48,6 +48,7 @@ from marketplace.web import (
     flash_refusal,
     image_limits,
     money_chart,
+    one_button_step,
     query_page,
     reject_form,
     url_with,
@@ -539,14 +540,7 @@ def _one_button(slug: str, order_id: int, action: Callable[[Session, User, int],
     user = current_actor()
     kube = _kube(slug, Action.HANDLE_ORDERS)
     order = orders.kube_order(db_session(), user, kube.id, order_id)
-    if ActionForm().validate_on_submit():
-        try:
-            action(db_session(), user, order.id)
-        except DomainError as error:
-            flash_refusal(error)
-        else:
-            db.session.commit()
-            flash(done, "success")
+    one_button_step(lambda: action(db_session(), user, order.id), done)
     return redirect(_order_url(kube, order_id))
 
 

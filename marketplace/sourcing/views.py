@@ -4,7 +4,6 @@ revenue by KUBE."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -24,7 +23,7 @@ from marketplace.catalog.permissions import Action, allowed_actions
 from marketplace.chains import services as chains
 from marketplace.chains.models import SupplyChain
 from marketplace.common import N_, DomainError, PermissionDenied, clean_int
-from marketplace.shop.forms import ActionForm
+from marketplace.forms import ActionForm
 from marketplace.sourcing import bp, services
 from marketplace.sourcing.forms import (
     SCHEDULE_LABELS,
@@ -43,7 +42,16 @@ from marketplace.sourcing.models import (
     RequestStatus,
     Schedule,
 )
-from marketplace.web import MAX_ID, current_actor, db_session, flash_refusal, reject_form, rupiah, safe_next
+from marketplace.web import (
+    MAX_ID,
+    current_actor,
+    db_session,
+    flash_refusal,
+    one_button_step,
+    reject_form,
+    rupiah,
+    safe_next,
+)
 
 STATUS_LABELS: dict[type[StrEnum], dict[StrEnum, object]] = {
     RequestStatus: {RequestStatus.OPEN: _l("Taking quotes"), RequestStatus.CLOSED: _l("Closed"),
@@ -254,20 +262,6 @@ def make_quote(request_id: int) -> str | Response:
     return _request_page(request_id, form)
 
 
-def _one_button(step: Callable[[], object], done: str) -> bool:
-    """A one-button form (CSRF checked): run the service step, commit and say `done`, or say why not."""
-    if not ActionForm().validate_on_submit():
-        return False
-    try:
-        step()
-    except DomainError as error:
-        flash_refusal(error)
-        return False
-    db_session().commit()
-    flash(done, "success")
-    return True
-
-
 def _quote_of_request(request_id: int, quote_id: int) -> None:
     """404 unless the quote of the URL belongs to the request of the URL."""
     found = services.get_request(db_session(), request_id)
@@ -279,7 +273,7 @@ def _quote_of_request(request_id: int, quote_id: int) -> None:
 @login_required
 def withdraw_quote(request_id: int, quote_id: int) -> Response:
     _quote_of_request(request_id, quote_id)
-    _one_button(lambda: services.withdraw_quote(db_session(), current_actor(), quote_id),
+    one_button_step(lambda: services.withdraw_quote(db_session(), current_actor(), quote_id),
                 _("Your quote is withdrawn."))
     return redirect(_back(_request_url(request_id, "#quotes")))
 
@@ -288,7 +282,8 @@ def withdraw_quote(request_id: int, quote_id: int) -> Response:
 @login_required
 def decline_quote(request_id: int, quote_id: int) -> Response:
     _quote_of_request(request_id, quote_id)
-    _one_button(lambda: services.decline_quote(db_session(), current_actor(), quote_id), _("The quote is declined."))
+    one_button_step(lambda: services.decline_quote(db_session(), current_actor(), quote_id),
+                    _("The quote is declined."))
     return redirect(_back(_request_url(request_id, "#quotes")))
 
 
@@ -316,7 +311,7 @@ def accept_quote(request_id: int, quote_id: int) -> Response:
 @login_required
 def close_request(request_id: int, cancel: bool) -> Response:
     """The order taker stops taking quotes (close) or withdraws the request (cancel)."""
-    _one_button(lambda: services.close_request(db_session(), current_actor(), request_id, cancel=cancel),
+    one_button_step(lambda: services.close_request(db_session(), current_actor(), request_id, cancel=cancel),
                 _("The request is cancelled.") if cancel else _("The request is closed: no more quotes."))
     return redirect(_request_url(request_id))
 
@@ -384,7 +379,7 @@ def confirm_received(contract_id: int, delivery_id: int) -> Response:
     found = services.read_contract(db_session(), current_actor(), contract_id)
     if delivery_id not in {d.id for d in found.deliveries}:
         abort(404)
-    _one_button(lambda: services.confirm_received(db_session(), current_actor(), delivery_id),
+    one_button_step(lambda: services.confirm_received(db_session(), current_actor(), delivery_id),
                 _("Thank you! The delivery is confirmed as received."))
     return redirect(_back(_contract_url(contract_id, "#deliveries")))
 
@@ -393,7 +388,7 @@ def confirm_received(contract_id: int, delivery_id: int) -> Response:
 @login_required
 def cancel_contract(contract_id: int) -> Response:
     """Either side ends the contract early; what was delivered stays and is paid."""
-    _one_button(lambda: services.cancel_contract(db_session(), current_actor(), contract_id),
+    one_button_step(lambda: services.cancel_contract(db_session(), current_actor(), contract_id),
                 _("The contract is ended. Deliveries already sent are still paid."))
     return redirect(_contract_url(contract_id))
 
@@ -504,7 +499,7 @@ def hand_over(slug: str, code: str) -> Response:
         if raw and (not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID):
             abort(400)
         target = int(raw) if raw else None
-        _one_button(lambda: services.hand_over(db_session(), user, code, target),
+        one_button_step(lambda: services.hand_over(db_session(), user, code, target),
                     _("Lot %(code)s is handed over.", code=lot.code) if target else
                     _("Lot %(code)s is back with your KUBE.", code=lot.code))
     return redirect(url_for("sourcing.kube_page", slug=slug) + "#lots")

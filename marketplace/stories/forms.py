@@ -24,9 +24,6 @@ class StoryForm(Form):
         return StoryInput(title=self.title.data or "", summary=self.summary.data or "", body=self.body.data or "")
 
 
-class ActionForm(Form):
-    """A bare POST button (submit, publish, delete a photo): only the CSRF token."""
-
 
 class NoteForm(Form):
     """Send back (a note is needed) or unpublish (a note is optional): the service decides."""

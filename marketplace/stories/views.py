@@ -3,8 +3,6 @@ operators' review queue."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,12 +12,19 @@ from werkzeug.wrappers import Response
 from marketplace.auth.models import User
 from marketplace.common import DomainError
 from marketplace.extensions import db
-from marketplace.forms import Form
 from marketplace.stories import bp, services
-from marketplace.stories.forms import ActionForm, NoteForm, StoryForm
+from marketplace.stories.forms import NoteForm, StoryForm
 from marketplace.stories.models import Story, StoryStatus
 from marketplace.stories.services import StoryAction
-from marketplace.web import current_actor, db_session, flash_refusal, image_limits, query_page, reject_form, safe_next
+from marketplace.web import (
+    current_actor,
+    db_session,
+    image_limits,
+    one_button_step,
+    query_page,
+    reject_form,
+    safe_next,
+)
 
 PER_PAGE = 12
 
@@ -151,33 +156,15 @@ def edit_story(slug: str) -> str | Response:
                            photos_lost=_photos_lost(form), max_photos=services.MAX_PHOTOS)
 
 
-def _one_button(form: Form, step: Callable[[], object], done: str) -> None:
-    """A small form (CSRF checked): run the service step, commit and say `done`, or say why not."""
-    if not form.validate_on_submit():
-        errors = [error for name, field_errors in form.errors.items() if name != "csrf_token"
-                  for error in field_errors]
-        flash(str(errors[0]) if errors else
-              _("The form expired or was not sent from this site. Reload the page and try again."), "danger")
-        return
-    try:
-        step()
-    except DomainError as error:
-        flash_refusal(error)
-    else:
-        db.session.commit()
-        flash(done, "success")
-
-
 @bp.route("/stories/<slug>/photos/<id:photo_id>/delete", methods=["POST"])
 @login_required
 def delete_photo(slug: str, photo_id: int) -> Response:
     user = current_actor()
     found = services.story_by_slug(db_session(), user, slug)
     story_id = found.id
-    _one_button(ActionForm(),
-                lambda: services.remove_photo(db_session(), user, story_id, photo_id,
-                                              current_app.config["MEDIA_ROOT"]),
-                _("Photo removed."))
+    one_button_step(lambda: services.remove_photo(db_session(), user, story_id, photo_id,
+                                                  current_app.config["MEDIA_ROOT"]),
+                    _("Photo removed."))
     return redirect(url_for("stories.edit_story", slug=slug) + "#photos")
 
 
@@ -187,8 +174,8 @@ def submit(slug: str) -> Response:
     user = current_actor()
     found = services.story_by_slug(db_session(), user, slug)
     story_id = found.id
-    _one_button(ActionForm(), lambda: services.submit_story(db_session(), user, story_id),
-                _("The story is sent to the operators. They publish it or send it back with a note."))
+    one_button_step(lambda: services.submit_story(db_session(), user, story_id),
+                    _("The story is sent to the operators. They publish it or send it back with a note."))
     return redirect(url_for("stories.story", slug=slug))
 
 
@@ -213,8 +200,7 @@ def publish(slug: str) -> Response:
     user = current_actor()
     found = services.story_by_slug(db_session(), user, slug)
     story_id = found.id
-    _one_button(ActionForm(), lambda: services.publish_story(db_session(), user, story_id),
-                _("The story is published."))
+    one_button_step(lambda: services.publish_story(db_session(), user, story_id), _("The story is published."))
     return redirect(_back(slug))
 
 
@@ -225,9 +211,8 @@ def send_back(slug: str) -> Response:
     found = services.story_by_slug(db_session(), user, slug)
     story_id = found.id
     form = NoteForm()
-    _one_button(form,
-                lambda: services.send_back_story(db_session(), user, story_id, form.note.data or ""),
-                _("The story is sent back to the facilitator with your note."))
+    one_button_step(lambda: services.send_back_story(db_session(), user, story_id, form.note.data or ""),
+                    _("The story is sent back to the facilitator with your note."), form)
     return redirect(_back(slug))
 
 
@@ -238,7 +223,6 @@ def unpublish(slug: str) -> Response:
     found = services.story_by_slug(db_session(), user, slug)
     story_id = found.id
     form = NoteForm()
-    _one_button(form,
-                lambda: services.unpublish_story(db_session(), user, story_id, form.note.data or ""),
-                _("The story is taken off the site and sent back to the facilitator."))
+    one_button_step(lambda: services.unpublish_story(db_session(), user, story_id, form.note.data or ""),
+                    _("The story is taken off the site and sent back to the facilitator."), form)
     return redirect(_back(slug))

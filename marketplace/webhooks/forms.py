@@ -24,6 +24,3 @@ class EndpointForm(Form):
     def fill_choices(self) -> None:
         self.events.choices = [SelectChoice(name, f"{name}: {gettext(label)}") for name, label in EVENTS.items()]
 
-
-class ButtonForm(Form):
-    """A bare POST button (deactivate, rotate, test, retry): only the CSRF token."""

@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from marketplace.common import DomainError, Page
 from marketplace.extensions import db
+from marketplace.forms import ActionForm
 from marketplace.web import current_actor, db_session, flash_refusal, query_page, reject_form
 from marketplace.webhooks import bp, services
-from marketplace.webhooks.forms import ButtonForm, EndpointForm
+from marketplace.webhooks.forms import EndpointForm
 from marketplace.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -44,7 +45,7 @@ def _show_secret(endpoint: WebhookEndpoint, secret: str, rotated: bool) -> Respo
 @login_required
 def index() -> str:
     rows = services.endpoints(db_session(), current_actor())
-    return render_template("webhooks/index.html", rows=rows, form=ButtonForm())
+    return render_template("webhooks/index.html", rows=rows, form=ActionForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -82,7 +83,7 @@ def edit_endpoint(endpoint_id: int) -> str | Response:
 
 
 def _set_active(endpoint_id: int, active: bool) -> Response:
-    if ButtonForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             services.set_active(db_session(), current_actor(), endpoint_id, active)
         except DomainError as error:
@@ -109,7 +110,7 @@ def activate(endpoint_id: int) -> Response:
 @bp.route("/<id:endpoint_id>/rotate", methods=["POST"])
 @login_required
 def rotate(endpoint_id: int) -> Response:
-    if ButtonForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             endpoint, secret = services.rotate_secret(db_session(), current_actor(), endpoint_id)
         except DomainError as error:
@@ -123,7 +124,7 @@ def rotate(endpoint_id: int) -> Response:
 @bp.route("/<id:endpoint_id>/test", methods=["POST"])
 @login_required
 def send_test(endpoint_id: int) -> Response:
-    if ButtonForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             services.send_test(db_session(), current_actor(), endpoint_id)
         except DomainError as error:
@@ -155,7 +156,7 @@ def _log_page(endpoint: WebhookEndpoint | None) -> str:
                            statuses=list(DeliveryStatus), events=[*services.EVENTS, services.TEST_EVENT],
                            prev_url=url_for(here, **args, page=page.page - 1) if page.has_prev else None,
                            next_url=url_for(here, **args, page=page.page + 1) if page.has_next else None,
-                           form=ButtonForm())
+                           form=ActionForm())
 
 
 @bp.route("/<id:endpoint_id>")
@@ -174,13 +175,13 @@ def deliveries() -> str:
 @login_required
 def delivery(delivery_id: int) -> str:
     item = services.get_delivery(db_session(), current_actor(), delivery_id)
-    return render_template("webhooks/delivery.html", delivery=item, form=ButtonForm())
+    return render_template("webhooks/delivery.html", delivery=item, form=ActionForm())
 
 
 @bp.route("/deliveries/<id:delivery_id>/retry", methods=["POST"])
 @login_required
 def retry(delivery_id: int) -> Response:
-    if ButtonForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         try:
             services.retry_now(db_session(), current_actor(), delivery_id)
         except DomainError as error:
