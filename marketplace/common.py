@@ -160,3 +160,11 @@ def clean_int(value: object, *, field: str, minimum: int = 0, maximum: int = 10*
     if number > maximum:
         raise ValidationError(N_("Must be at most %(max)d."), field=field, max=maximum)
     return number
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run as a formula (CSV injection: =, +, -, @, tab or CR at the start,
+    after any spaces): such text gets a leading apostrophe. Other values pass unchanged."""
+    if isinstance(value, str) and value.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

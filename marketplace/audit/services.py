@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from marketplace.audit.models import AuditEvent
 from marketplace.auth.models import User
 from marketplace.catalog.models import Kube, KubeMember
-from marketplace.common import N_, PermissionDenied, ValidationError, clean_int, utcnow
+from marketplace.common import N_, PermissionDenied, ValidationError, clean_int, csv_cell, utcnow
 
 # Every action the log knows, with its label (an English msgid, translated where shown).
 ACTIONS: dict[str, str] = {
@@ -329,12 +329,6 @@ CSV_COLUMNS = ("id", "occurred_at_utc", "action", "actor_role", "actor_label", "
                "target_id", "kube_id", "kube", "ip_address", "details")
 
 
-def _cell(value: object) -> object:
-    """A text cell a spreadsheet will not run as a formula (CSV injection: =, +, -, @ at the start)."""
-    if isinstance(value, str) and value.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
 
 def events_csv(session: Session, actor: User, filters: Filters,
                action_label: Callable[[str], str] = lambda code: code) -> str:
@@ -347,7 +341,7 @@ def events_csv(session: Session, actor: User, filters: Filters,
     writer.writerow(CSV_COLUMNS)
     rows: Iterable[AuditEvent] = session.scalars(stmt)
     for event in rows:
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             event.id, event.occurred_at.isoformat(timespec="seconds"), action_label(event.action),
             event.actor_role, event.actor_label, event.actor_id or "", event.target_type,
             event.target_id or "", event.kube_id or "", event.kube.name if event.kube else "",

@@ -26,7 +26,7 @@ from marketplace import regions
 from marketplace.auth.models import User
 from marketplace.books.services import LOCAL_TZ, MonthFigures, add_months, month_end, monthly_figures, this_month
 from marketplace.catalog.models import Kube
-from marketplace.common import N_, NotFoundError, utcnow
+from marketplace.common import N_, NotFoundError, csv_cell, utcnow
 from marketplace.facilitator import services
 from marketplace.facilitator.models import VisitReport
 from marketplace.orders.models import SOLD_STATUSES, Order
@@ -122,12 +122,6 @@ def _region(code: str) -> str:
     return regions.name(code) or code
 
 
-def _cell(value: object) -> object:
-    """A text cell a spreadsheet will not run as a formula (CSV injection: =, +, -, @ at the start)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
 
 def _figure_row(row: KubeMonth, month: date) -> list[object]:
     last = row.visits[-1].visited_on.isoformat() if row.visits else ""
@@ -155,13 +149,13 @@ def report_csv(report: MonthReport, fmt: Formatting | None = None) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([fmt.translate(h) for h in FIGURE_HEADERS])
     for row in report.rows:
-        writer.writerow([_cell(v) for v in _figure_row(row, report.month)])
+        writer.writerow([csv_cell(v) for v in _figure_row(row, report.month)])
     if report.facilitator is None:
         writer.writerow([])
         writer.writerow([fmt.translate(h) for h in VISIT_HEADERS])
         for row in report.rows:
             for visit in row.visits:
-                writer.writerow([_cell(v) for v in _visit_row(visit, fmt)])
+                writer.writerow([csv_cell(v) for v in _visit_row(visit, fmt)])
     return "\ufeff" + buffer.getvalue()
 
 

@@ -37,7 +37,7 @@ from marketplace import regions
 from marketplace.auth.models import User
 from marketplace.books.services import LOCAL_TZ, add_months, month_end, month_start, months_between
 from marketplace.catalog.models import PUBLIC_KUBE_STATUSES, Category, Kube, Product
-from marketplace.common import N_, PermissionDenied, ValidationError, utcnow
+from marketplace.common import N_, PermissionDenied, ValidationError, csv_cell, utcnow
 from marketplace.ledger.models import EntryKind, LedgerEntry
 from marketplace.orders.models import SOLD_STATUSES, Order, OrderLine
 from marketplace.search.models import SearchLog
@@ -440,12 +440,6 @@ CSV_COLUMNS = ("section", "period_from", "period_to", "region_code", "region_nam
                "searches", "max_results")
 
 
-def _cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
 
 def csv_rows(data: Insights, locale: str = "id") -> list[list[object]]:
     """The whole page as one table: a `section` column says what each row is (region, total, month, product,
@@ -456,7 +450,7 @@ def csv_rows(data: Insights, locale: str = "id") -> list[list[object]]:
     def add(section: str, **values: object) -> None:
         record: dict[str, object] = {"section": section, "period_from": period[0], "period_to": period[1],
                                      **values}
-        rows.append([_cell(record.get(name, "")) for name in CSV_COLUMNS])
+        rows.append([csv_cell(record.get(name, "")) for name in CSV_COLUMNS])
 
     for r in [*data.rows, data.total]:
         add("region" if r is not data.total else "total", region_code=r.code, region_name=r.name,
